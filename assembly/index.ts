@@ -1,0 +1,52 @@
+// The hyper6502 CPU core: a cycle-exact NMOS 6502 and WDC 65C02 that run
+// inside one Wasm module and know nothing of devices or JavaScript.
+//
+// How to drive this (the host does it in src/core/cpu.ts):
+//   1. The module imports its memory (`env.memory`); the host sizes it once and
+//      never grows it. Every VM is a slot of VM_SLOT_SIZE bytes at an address
+//      `vm` >= firstSlot(), laid out as src/core/layout.ts says.
+//   2. `reset(vm, cmos)` performs the reset sequence (or the host writes the
+//      registers itself).
+//   3. `run6502(vm, budget)` / `run65c02(vm, budget)` execute instructions until
+//      `budget` cycles are spent or something needs the host, and return an
+//      EXIT_* reason. `debug6502` / `debug65c02` do the same with breakpoints
+//      and, when RUN_TRACE is set, a record of every bus cycle.
+//   4. On EXIT_DEVICE_READ the host performs the read at STATE_EXIT_ADDR,
+//      appends the value to the read log and runs again; on EXIT_DEVICE_WRITE
+//      it performs the queued writes and clears the queue.
+
+import {
+  STATE_PC, STATE_S, STATE_P, STATE_HALT, STATE_CYCLES, STATE_IRQ_LATCH, STATE_IO_READ_LEN,
+  STATE_IO_READ_POS, STATE_IO_WRITE_LEN, STATE_NMI, HALT_NONE, VM_SLOT_SIZE,
+} from '../src/core/layout';
+
+export { run6502, run65c02, debug6502, debug65c02 } from './generated/cpu';
+
+/** The lowest address at which the host may place a VM slot (64 KiB aligned). */
+export function firstSlot(): usize {
+  return (__heap_base + 0xFFFF) & ~(<usize>0xFFFF);
+}
+
+/** Bytes per VM slot. */
+export function slotSize(): usize {
+  return VM_SLOT_SIZE;
+}
+
+/**
+ * The RESET sequence: 7 cycles, three stack decrements without writes, I set
+ * (and D cleared on the 65C02), PC from $FFFC. A halted CPU restarts.
+ */
+export function reset(vm: usize, cmos: bool): void {
+  store<u8>(vm, (load<u8>(vm, STATE_S) - 3) & 0xFF, STATE_S);
+  let p = <i32>load<u8>(vm, STATE_P) | 0x24;
+  if (cmos) p &= ~0x08;
+  store<u8>(vm, p & ~0x10, STATE_P);
+  store<u16>(vm, load<u16>(vm + 0xFFFC), STATE_PC);
+  store<u8>(vm, HALT_NONE, STATE_HALT);
+  store<u8>(vm, 1, STATE_IRQ_LATCH);
+  store<u8>(vm, 0, STATE_NMI);
+  store<u8>(vm, 0, STATE_IO_READ_LEN);
+  store<u8>(vm, 0, STATE_IO_READ_POS);
+  store<u8>(vm, 0, STATE_IO_WRITE_LEN);
+  store<u64>(vm, load<u64>(vm, STATE_CYCLES) + 7, STATE_CYCLES);
+}

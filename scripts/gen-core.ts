@@ -1,0 +1,688 @@
+// Generates the Wasm core's instruction dispatch (assembly/generated/cpu.ts)
+// from the opcode tables in src/isa/opcodes.ts.
+//
+// How to drive this: `npm run gen` rewrites the generated file; `npm run
+// check:gen` (part of `npm test`) fails when the committed file is stale.
+//
+// Each opcode becomes one `case` of a 256-way switch. Its code is written in
+// bus order: every memory access of the instruction, dummy accesses included,
+// goes through one of the bus primitives of `Emitter`. The same templates make
+// four run functions: for each CPU model a fast one (dummy accesses vanish,
+// nothing is traced) and a debug one (every bus cycle is recorded when tracing
+// is on, breakpoints are checked before each instruction).
+
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { opcodeTable, type CpuModel, type OpcodeInfo } from '../src/isa/opcodes.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(root, 'assembly/generated/cpu.ts');
+
+const hex2 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(2, '0');
+
+class Emitter {
+  lines: string[] = [];
+  constructor(
+    readonly cmos: boolean,
+    readonly debug: boolean,
+  ) {}
+
+  emit(...code: string[]) {
+    for (const c of code) this.lines.push(c);
+  }
+
+  private trace(addr: string, value: string, write: boolean) {
+    if (!this.debug) return;
+    this.emit(
+      `if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (${addr}) | ((${value}) << 16)${write ? ' | TRACE_WRITE' : ''}); tpos++; }`,
+    );
+  }
+
+  /** Reads the byte at PC into `dst` and advances PC. */
+  fetch(dst: string) {
+    this.emit(`${dst} = load<u8>(vm + pc);`);
+    this.trace('pc', dst, false);
+    this.emit('pc = (pc + 1) & 0xFFFF;');
+  }
+
+  /** Reads a little-endian word at PC into `dst` and advances PC by 2. */
+  fetch16(dst: string) {
+    this.fetch('lo');
+    this.fetch('hi');
+    this.emit(`${dst} = lo | (hi << 8);`);
+  }
+
+  /** A read whose value the CPU ignores: traced in debug runs, absent in fast runs. */
+  dummyRead(addr: string) {
+    if (!this.debug) return;
+    this.emit(`{ const da = (${addr}); const dv = <i32>load<u8>(vm + da);`);
+    this.trace('da', 'dv', false);
+    this.emit('}');
+  }
+
+  /** A read of plain memory that never leaves the core: pointers, vectors, stack. */
+  peek(dst: string, addr: string) {
+    this.emit(`${dst} = load<u8>(vm + (${addr}));`);
+    this.trace(addr, dst, false);
+  }
+
+  /** A data read: RAM and ROM inline, pages marked ATTR_READ_EXIT through the host. */
+  read(dst: string, addr: string) {
+    this.emit(
+      `if (load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8)) & ATTR_READ_EXIT) {`,
+      `  ${dst} = ioRead(vm, (${addr}), cycles);`,
+      `  if (${dst} < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0;${this.debug ? ' tpos = tstart;' : ''} continue; }`,
+      `} else ${dst} = load<u8>(vm + (${addr}));`,
+    );
+    this.trace(addr, dst, false);
+  }
+
+  /** A data write: RAM inline (marking the page dirty), ROM ignored, exit pages queued for the host. */
+  write(addr: string, value: string) {
+    this.trace(addr, value, true);
+    this.emit(
+      `attr = load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8));`,
+      `if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {`,
+      `  if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ${addr}, ${value}); reason = EXIT_DEVICE_WRITE; end = 0; }`,
+      `} else { store<u8>(vm + (${addr}), ${value}); store<u8>(vm + DIRTY_PAGES + ((${addr}) >> 8), 1); }`,
+    );
+  }
+
+  /**
+   * The write cycles of a read-modify-write instruction after the read of `old`:
+   * NMOS writes the old value back before the new one, the 65C02 reads again instead.
+   */
+  rmwWrite(addr: string, old: string, value: string) {
+    if (this.cmos) {
+      this.dummyRead(addr);
+      this.write(addr, value);
+      return;
+    }
+    this.trace(addr, old, true);
+    this.trace(addr, value, true);
+    this.emit(
+      `attr = load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8));`,
+      `if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {`,
+      `  if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ${addr}, ${old}); ioWrite(vm, ${addr}, ${value}); reason = EXIT_DEVICE_WRITE; end = 0; }`,
+      `} else { store<u8>(vm + (${addr}), ${value}); store<u8>(vm + DIRTY_PAGES + ((${addr}) >> 8), 1); }`,
+    );
+  }
+
+  push(value: string) {
+    this.trace('0x100 | s', value, true);
+    this.emit(`store<u8>(vm + 0x100 + s, ${value});`, 's = (s - 1) & 0xFF;');
+  }
+
+  pull(dst: string) {
+    this.emit('s = (s + 1) & 0xFF;');
+    this.peek(dst, '0x100 | s');
+  }
+
+  /** The stack read of a cycle that only moves the stack pointer. */
+  dummyStack() {
+    this.dummyRead('0x100 | s');
+  }
+}
+
+// ---- Flag helpers (text) ----------------------------------------------------
+const NZ = (r: string) => `nf = zf = ${r};`;
+const P_OUT = '((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf)';
+const P_IN = (v: string) => `nf = ${v}; vf = ${v} & 0x40; p = ${v} & 0x0C; zf = (${v} & 2) ^ 2; cf = ${v} & 1;`;
+
+// ---- Operations on a value v (read and modify kinds) --------------------------
+function aluOp(m: string, e: Emitter): string[] | null {
+  const dec = e.cmos ? 'Cmos' : 'Nmos';
+  const adc = [
+    `if (p & 0x08) { t = adcDecimal${dec}(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;${e.cmos ? ' cycles++;' : ''} }`,
+    'else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }',
+  ];
+  const sbc = [
+    `if (p & 0x08) { t = sbcDecimal${dec}(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;${e.cmos ? ' cycles++;' : ''} }`,
+    'else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }',
+  ];
+  switch (m) {
+    case 'LDA': return ['a = v;', NZ('a')];
+    case 'LDX': return ['x = v;', NZ('x')];
+    case 'LDY': return ['y = v;', NZ('y')];
+    case 'LAX': return ['a = x = v;', NZ('a')];
+    case 'ORA': return ['a |= v;', NZ('a')];
+    case 'AND': return ['a &= v;', NZ('a')];
+    case 'EOR': return ['a ^= v;', NZ('a')];
+    case 'ADC': return adc;
+    case 'SBC': return sbc;
+    case 'CMP': return ['cf = <i32>(a >= v);', NZ('(a - v) & 0xFF')];
+    case 'CPX': return ['cf = <i32>(x >= v);', NZ('(x - v) & 0xFF')];
+    case 'CPY': return ['cf = <i32>(y >= v);', NZ('(y - v) & 0xFF')];
+    case 'BIT': return ['zf = a & v; nf = v; vf = v & 0x40;'];
+    case 'NOP': return [];
+    case 'LAS': return ['a = x = s = v & s;', NZ('a')];
+    case 'ANC': return ['a &= v;', NZ('a'), 'cf = a >> 7;'];
+    case 'ALR': return ['a &= v; cf = a & 1; a >>= 1;', NZ('a')];
+    case 'ARR': return ['t = arr(a & v, cf, p & 0x08); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;'];
+    case 'ANE': return ['a = (a | 0xEE) & x & v;', NZ('a')];
+    case 'LXA': return ['a = x = (a | 0xEE) & v;', NZ('a')];
+    case 'SBX': return ['t = (a & x) - v; cf = <i32>(t >= 0); x = t & 0xFF;', NZ('x')];
+  }
+  return null;
+}
+
+/** Read-modify-write operations: transform v into w (and update registers). */
+function modifyOp(m: string, e: Emitter): string[] | null {
+  const then = (op: string) => ['v = w;', ...aluOp(op, e)!];
+  switch (m) {
+    case 'ASL': return ['cf = v >> 7; w = (v << 1) & 0xFF;', NZ('w')];
+    case 'LSR': return ['cf = v & 1; w = v >> 1;', NZ('w')];
+    case 'ROL': return ['w = ((v << 1) | cf) & 0xFF; cf = v >> 7;', NZ('w')];
+    case 'ROR': return ['w = (v >> 1) | (cf << 7); cf = v & 1;', NZ('w')];
+    case 'INC': return ['w = (v + 1) & 0xFF;', NZ('w')];
+    case 'DEC': return ['w = (v - 1) & 0xFF;', NZ('w')];
+    case 'SLO': return ['cf = v >> 7; w = (v << 1) & 0xFF;', ...then('ORA')];
+    case 'RLA': return ['w = ((v << 1) | cf) & 0xFF; cf = v >> 7;', ...then('AND')];
+    case 'SRE': return ['cf = v & 1; w = v >> 1;', ...then('EOR')];
+    case 'RRA': return ['w = (v >> 1) | (cf << 7); cf = v & 1;', ...then('ADC')];
+    case 'DCP': return ['w = (v - 1) & 0xFF;', ...then('CMP')];
+    case 'ISC': return ['w = (v + 1) & 0xFF;', ...then('SBC')];
+    case 'TSB': return ['zf = a & v; w = v | a;'];
+    case 'TRB': return ['zf = a & v; w = v & ~a & 0xFF;'];
+  }
+  const bit = /^([RS])MB([0-7])$/.exec(m);
+  if (bit) return [bit[1] === 'R' ? `w = v & ${hex2(~(1 << +bit[2]) & 0xff)};` : `w = v | ${hex2(1 << +bit[2])};`];
+  return null;
+}
+
+/** Value stored by write operations (may also adjust the effective address). */
+function storeValue(m: string): string | null {
+  switch (m) {
+    case 'STA': return 'a';
+    case 'STX': return 'x';
+    case 'STY': return 'y';
+    case 'STZ': return '0';
+    case 'SAX': return 'a & x';
+  }
+  return null;
+}
+
+// The "unstable high byte" stores: value & (high byte of the base address + 1);
+// when indexing crosses a page, the high byte of the address becomes that value.
+const UNSTABLE_STORES: Record<string, string> = {
+  SHA: 'a & x',
+  SHX: 'x',
+  SHY: 'y',
+  TAS: 'a & x',
+};
+
+// ---- Effective addresses ------------------------------------------------------
+type Access = 'read' | 'write' | 'rmw';
+
+/**
+ * Emits the addressing cycles of a memory operand and leaves the address in `ea`.
+ * Read accesses that cross a page add the penalty cycle themselves.
+ */
+function effectiveAddress(info: OpcodeInfo, access: Access, e: Emitter) {
+  // The 65C02's indexing dummy read is at the last byte of the instruction;
+  // the NMOS one at the not-yet-carried address.
+  const unfixed = '(base & 0xFF00) | (ea & 0xFF)';
+  const indexDummy = e.cmos ? '(pc - 1) & 0xFFFF' : unfixed;
+  const indexed = (reg: string) => {
+    e.emit(`ea = (base + ${reg}) & 0xFFFF;`);
+    if (access === 'read') {
+      e.emit('if ((ea ^ base) & 0xFF00) {');
+      e.dummyRead(indexDummy);
+      e.emit('cycles++; }');
+    } else if (access === 'rmw' && e.cmos && info.pagePenalty) {
+      // 65C02 shifts/rotates abs,X: the extra cycle only when a page is crossed.
+      e.emit('if ((ea ^ base) & 0xFF00) {');
+      e.dummyRead(indexDummy);
+      e.emit('cycles++; }');
+    } else {
+      e.dummyRead(indexDummy);
+    }
+  };
+  switch (info.mode) {
+    case 'zp':
+      e.fetch('ea');
+      return;
+    case 'zpx':
+    case 'zpy':
+      e.fetch('ea');
+      e.dummyRead('ea');
+      e.emit(`ea = (ea + ${info.mode === 'zpx' ? 'x' : 'y'}) & 0xFF;`);
+      return;
+    case 'abs':
+      e.fetch16('ea');
+      return;
+    case 'abx':
+    case 'aby':
+      e.fetch16('base');
+      indexed(info.mode === 'abx' ? 'x' : 'y');
+      return;
+    case 'izx':
+      e.fetch('t');
+      e.dummyRead('t');
+      e.emit('t = (t + x) & 0xFF;');
+      e.peek('lo', 't');
+      e.peek('hi', '(t + 1) & 0xFF');
+      e.emit('ea = lo | (hi << 8);');
+      return;
+    case 'izy':
+      e.fetch('t');
+      e.peek('lo', 't');
+      e.peek('hi', '(t + 1) & 0xFF');
+      e.emit('base = lo | (hi << 8);');
+      indexed('y');
+      return;
+    case 'izp':
+      e.fetch('t');
+      e.peek('lo', 't');
+      e.peek('hi', '(t + 1) & 0xFF');
+      e.emit('ea = lo | (hi << 8);');
+      return;
+  }
+  throw new Error(`no effective address for ${info.mnemonic} ${info.mode}`);
+}
+
+// ---- Instruction bodies ----------------------------------------------------------
+function branchTo(cond: string, e: Emitter) {
+  e.fetch('t');
+  e.emit(`if (${cond}) {`);
+  e.dummyRead('pc');
+  e.emit('ea = (pc + <i32><i8>t) & 0xFFFF;', 'cycles++;', 'if ((ea ^ pc) & 0xFF00) {');
+  e.dummyRead('(pc & 0xFF00) | (ea & 0xFF)');
+  e.emit('cycles++; }', 'pc = ea;', 'if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }', '}');
+}
+
+const BRANCHES: Record<string, string> = {
+  BPL: '!(nf & 0x80)',
+  BMI: 'nf & 0x80',
+  BVC: '!vf',
+  BVS: 'vf',
+  BCC: '!cf',
+  BCS: 'cf',
+  BNE: 'zf',
+  BEQ: '!zf',
+  BRA: 'true',
+};
+
+const IMPLIED: Record<string, string> = {
+  CLC: 'cf = 0;',
+  SEC: 'cf = 1;',
+  CLV: 'vf = 0;',
+  CLD: 'p &= ~0x08;',
+  SED: 'p |= 0x08;',
+  CLI: 'iOld = p & 0x04; p &= ~0x04;',
+  SEI: 'iOld = p & 0x04; p |= 0x04;',
+  TAX: 'x = a; nf = zf = x;',
+  TAY: 'y = a; nf = zf = y;',
+  TXA: 'a = x; nf = zf = a;',
+  TYA: 'a = y; nf = zf = a;',
+  TSX: 'x = s; nf = zf = x;',
+  TXS: 's = x;',
+  INX: 'x = (x + 1) & 0xFF; nf = zf = x;',
+  INY: 'y = (y + 1) & 0xFF; nf = zf = y;',
+  DEX: 'x = (x - 1) & 0xFF; nf = zf = x;',
+  DEY: 'y = (y - 1) & 0xFF; nf = zf = y;',
+  NOP: '',
+};
+
+function body(info: OpcodeInfo, e: Emitter): void {
+  const m = info.mnemonic;
+  const mode = info.mode;
+
+  // Trap opcodes: the NMOS JAMs and the 65C02's one-byte NOPs can serve as the hypercall.
+  const trappable = m === 'JAM' || (e.cmos && m === 'NOP' && info.bytes === 1 && info.cycles === 1);
+  if (trappable) {
+    e.emit(`if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0;${e.debug ? ' tpos = tstart;' : ''} continue; }`);
+  }
+
+  if (m === 'JAM') {
+    e.dummyRead('pc');
+    e.emit('pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;');
+    return;
+  }
+  if (m in BRANCHES) return branchTo(BRANCHES[m], e);
+
+  if (mode === 'zpr') {
+    // BBRn/BBSn zp,rel: read zp (twice), fetch the offset, branch on bit n.
+    const n = +m[3];
+    e.fetch('ea');
+    e.peek('v', 'ea');
+    e.dummyRead('ea');
+    e.fetch('t');
+    const cond = `${m[2] === 'S' ? '' : '!'}(v & ${hex2(1 << n)})`;
+    e.emit(`if (${cond}) {`);
+    e.dummyRead('pc');
+    e.emit('ea = (pc + <i32><i8>t) & 0xFFFF;', 'cycles++;', 'if ((ea ^ pc) & 0xFF00) {');
+    e.dummyRead('pc');
+    e.emit('cycles++; }', 'pc = ea;', 'if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }', '}');
+    return;
+  }
+
+  switch (m) {
+    case 'BRK':
+      e.fetch('t'); // the padding byte
+      e.push('pc >> 8');
+      e.push('pc & 0xFF');
+      e.push(`${P_OUT} | 0x10`);
+      e.emit(e.cmos ? 'p = (p | 0x04) & ~0x08;' : 'p |= 0x04;', 'iLatch = 1;');
+      e.peek('lo', '0xFFFE');
+      e.peek('hi', '0xFFFF');
+      e.emit('pc = lo | (hi << 8);');
+      return;
+    case 'JSR':
+      e.fetch('lo');
+      e.dummyStack();
+      e.push('pc >> 8');
+      e.push('pc & 0xFF');
+      e.peek('hi', 'pc');
+      e.emit('pc = lo | (hi << 8);');
+      return;
+    case 'RTS':
+      e.dummyRead('pc');
+      e.dummyStack();
+      e.pull('lo');
+      e.pull('hi');
+      e.emit('pc = lo | (hi << 8);');
+      e.dummyRead('pc');
+      e.emit('pc = (pc + 1) & 0xFFFF;');
+      return;
+    case 'RTI':
+      e.dummyRead('pc');
+      e.dummyStack();
+      e.pull('t');
+      e.emit(P_IN('t'), 'iLatch = p & 0x04;');
+      e.pull('lo');
+      e.pull('hi');
+      e.emit('pc = lo | (hi << 8);');
+      return;
+    case 'JMP':
+      if (mode === 'abs') {
+        e.fetch16('ea');
+      } else if (mode === 'ind') {
+        e.fetch16('base');
+        e.peek('lo', 'base');
+        if (e.cmos) {
+          e.peek('hi', '(base + 1) & 0xFFFF');
+          e.dummyRead('(base + 1) & 0xFFFF');
+        } else {
+          e.peek('hi', '(base & 0xFF00) | ((base + 1) & 0xFF)');
+        }
+        e.emit('ea = lo | (hi << 8);');
+      } else {
+        // 65C02 JMP (abs,X)
+        e.fetch16('base');
+        e.dummyRead('(pc - 2) & 0xFFFF');
+        e.emit('base = (base + x) & 0xFFFF;');
+        e.peek('lo', 'base');
+        e.peek('hi', '(base + 1) & 0xFFFF');
+        e.emit('ea = lo | (hi << 8);');
+      }
+      e.emit('pc = ea;', 'if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }');
+      return;
+    case 'PHA':
+    case 'PHX':
+    case 'PHY':
+      e.dummyRead('pc');
+      e.push(m === 'PHA' ? 'a' : m === 'PHX' ? 'x' : 'y');
+      return;
+    case 'PHP':
+      e.dummyRead('pc');
+      e.push(`${P_OUT} | 0x10`);
+      return;
+    case 'PLA':
+    case 'PLX':
+    case 'PLY': {
+      const r = m === 'PLA' ? 'a' : m === 'PLX' ? 'x' : 'y';
+      e.dummyRead('pc');
+      e.dummyStack();
+      e.pull(r);
+      e.emit(NZ(r));
+      return;
+    }
+    case 'PLP':
+      e.dummyRead('pc');
+      e.dummyStack();
+      e.pull('t');
+      e.emit('iOld = p & 0x04;', P_IN('t'));
+      return;
+    case 'WAI':
+      e.dummyRead('pc');
+      e.dummyRead('pc');
+      e.emit('if (!intLines) { store<u8>(vm, HALT_WAI, STATE_HALT); reason = EXIT_WAI; end = 0; }');
+      return;
+    case 'STP':
+      e.dummyRead('pc');
+      e.dummyRead('pc');
+      e.emit('store<u8>(vm, HALT_STP, STATE_HALT); reason = EXIT_STP; end = 0;');
+      return;
+  }
+
+  if (mode === 'imp' || mode === 'acc') {
+    if (info.cycles > 1) e.dummyRead('pc');
+    if (mode === 'acc') {
+      const mod = modifyOp(m, e);
+      if (!mod) throw new Error(`no accumulator form for ${m}`);
+      e.emit('v = a;', ...mod, 'a = w;');
+      return;
+    }
+    if (!(m in IMPLIED)) throw new Error(`no implied form for ${m}`);
+    e.emit(IMPLIED[m]);
+    return;
+  }
+
+  if (mode === 'imm') {
+    e.fetch('v');
+    if (m === 'BIT') {
+      e.emit('zf = a & v;'); // 65C02 BIT #imm sets only Z
+      return;
+    }
+    const op = aluOp(m, e);
+    if (!op) throw new Error(`no immediate form for ${m}`);
+    if (e.cmos && info.decimalPenalty) e.emit('if (p & 0x08) {'), e.dummyRead(m === 'ADC' ? '0x7F' : '0x00'), e.emit('}');
+    e.emit(...op);
+    return;
+  }
+
+  // Memory operands.
+  const store = storeValue(m);
+  if (store !== null) {
+    effectiveAddress(info, 'write', e);
+    e.write('ea', store);
+    return;
+  }
+  if (m in UNSTABLE_STORES) {
+    effectiveAddress(info, 'write', e);
+    if (m === 'TAS') e.emit('s = a & x;');
+    e.emit(`v = (${UNSTABLE_STORES[m]}) & ((base >> 8) + 1);`, 'if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);');
+    e.write('ea', 'v');
+    return;
+  }
+  const mod = modifyOp(m, e);
+  if (mod) {
+    effectiveAddress(info, 'rmw', e);
+    e.read('v', 'ea');
+    e.emit('old = v;', ...mod);
+    e.rmwWrite('ea', 'old', 'w');
+    return;
+  }
+  const op = aluOp(m, e);
+  if (op) {
+    effectiveAddress(info, 'read', e);
+    e.read('v', 'ea');
+    if (e.cmos && info.decimalPenalty) e.emit('if (p & 0x08) {'), e.dummyRead('ea'), e.emit('}');
+    e.emit(...op);
+    return;
+  }
+  throw new Error(`no template for ${m} ${mode}`);
+}
+
+// ---- Run functions -----------------------------------------------------------------
+function runFunction(model: CpuModel, debug: boolean): string {
+  const cmos = model === '65c02';
+  const name = `${debug ? 'debug' : 'run'}${cmos ? '65c02' : '6502'}`;
+  const table = opcodeTable(model);
+  const cases: string[] = [];
+  for (const info of table) {
+    const e = new Emitter(cmos, debug);
+    body(info, e);
+    const comment = `${info.mnemonic} ${info.mode}`;
+    cases.push(
+      `      case ${hex2(info.opcode)}: { // ${comment}`,
+      ...e.lines.map((l) => '        ' + l),
+      `        cycles += ${info.cycles};`,
+      '        break;',
+      '      }',
+    );
+  }
+
+  const interrupt = (vector: string) => {
+    const e = new Emitter(cmos, debug);
+    e.dummyRead('pc');
+    e.dummyRead('pc');
+    e.push('pc >> 8');
+    e.push('pc & 0xFF');
+    e.push(P_OUT);
+    e.emit(cmos ? 'p = (p | 0x04) & ~0x08;' : 'p |= 0x04;', 'iLatch = 1;');
+    e.peek('lo', vector);
+    e.peek('hi', `${vector} + 1`);
+    e.emit('pc = lo | (hi << 8);', 'cycles += 7;', 'op = 0;');
+    return e.lines.map((l) => '          ' + l);
+  };
+
+  return [
+    `/** ${debug ? 'Debug run' : 'Run'} of the ${cmos ? 'WDC 65C02' : 'NMOS 6502'}${debug ? ' with breakpoints and bus trace' : ''}: see assembly/index.ts. */`,
+    `export function ${name}(vm: usize, budget: i32): i32 {`,
+    '  let pc = <i32>load<u16>(vm, STATE_PC);',
+    '  let a = <i32>load<u8>(vm, STATE_A);',
+    '  let x = <i32>load<u8>(vm, STATE_X);',
+    '  let y = <i32>load<u8>(vm, STATE_Y);',
+    '  let s = <i32>load<u8>(vm, STATE_S);',
+    '  let p = <i32>load<u8>(vm, STATE_P);',
+    '  let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;',
+    '  let iLatch = <i32>load<u8>(vm, STATE_IRQ_LATCH);',
+    '  let iOld = p & 0x04;',
+    '  const flags = <i32>load<u8>(vm, STATE_FLAGS);',
+    '  const stopOnSelfLoop = flags & RUN_STOP_ON_SELF_LOOP;',
+    '  const trapOn = flags & RUN_TRAP;',
+    '  const trapOpcode = <i32>load<u8>(vm, STATE_TRAP_OPCODE);',
+    '  const irqLine = <i32>load<u8>(vm, STATE_IRQ);',
+    '  let intLines = irqLine | <i32>load<u8>(vm, STATE_NMI);',
+    '  // An instruction whose device reads are being replayed is finished before any interrupt.',
+    '  let ioHold = <i32>(load<u8>(vm, STATE_IO_READ_LEN) != 0 && load<u64>(vm, STATE_IO_STAMP) == load<u64>(vm, STATE_CYCLES));',
+    ...(debug
+      ? [
+          '  const tracing = flags & RUN_TRACE;',
+          '  let tpos = <i32>load<u32>(vm, STATE_TRACE_LEN);',
+          '  let tstart = tpos;',
+          '  let skipBreakpoint = (flags & RUN_SKIP_BREAKPOINT) | ioHold;',
+        ]
+      : []),
+    '  let cycles = 0, instructions = 0, end = budget, reason = 0;',
+    '  let op = -1, opPc = pc, ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;',
+    '',
+    '  const halt = <i32>load<u8>(vm, STATE_HALT);',
+    '  if (halt != HALT_NONE) {',
+    '    if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }',
+    '    else if (halt == HALT_STP) { reason = EXIT_STP; end = 0; }',
+    '    else if (intLines) store<u8>(vm, HALT_NONE, STATE_HALT);',
+    '    else { cycles = budget > 0 ? budget : 0; reason = EXIT_WAI; end = 0; }',
+    '  }',
+    '',
+    '  while (cycles < end) {',
+    ...(debug
+      ? [
+          '    if (skipBreakpoint) skipBreakpoint = 0;',
+          '    else if (load<u8>(vm + BREAKPOINTS + (pc >> 3)) & (1 << (pc & 7))) { reason = EXIT_BREAKPOINT; break; }',
+          '    if (tracing && tpos > TRACE_CAPACITY - 8) { reason = EXIT_TRACE_FULL; break; }',
+          '    tstart = tpos;',
+        ]
+      : []),
+    '    if (intLines) {',
+    '      if (ioHold) ioHold = 0;',
+    '      else if (load<u8>(vm, STATE_NMI)) {',
+    '        store<u8>(vm, 0, STATE_NMI);',
+    ...interrupt('0xFFFA'),
+    '          intLines = irqLine;',
+    '          continue;',
+    '      } else if (irqLine && !iLatch) {',
+    ...interrupt('0xFFFE'),
+    '          continue;',
+    '      } else iLatch = p & 0x04;',
+    '    }',
+    '    opPc = pc;',
+    '    op = <i32>load<u8>(vm + pc);',
+    ...(debug ? ['    if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), pc | (op << 16)); tpos++; }'] : []),
+    '    pc = (pc + 1) & 0xFFFF;',
+    '    switch (op) {',
+    ...cases,
+    '      default: unreachable();',
+    '    }',
+    '    instructions++;',
+    '  }',
+    '',
+    '  if (reason == 0) reason = EXIT_BUDGET;',
+    '  // The poll after CLI, SEI and PLP still sees the I flag from before them.',
+    '  if (op == 0x58 || op == 0x78 || op == 0x28) iLatch = iOld;',
+    '  else if (op >= 0) iLatch = p & 0x04;',
+    '  store<u16>(vm, pc, STATE_PC);',
+    '  store<u8>(vm, a, STATE_A);',
+    '  store<u8>(vm, x, STATE_X);',
+    '  store<u8>(vm, y, STATE_Y);',
+    '  store<u8>(vm, s, STATE_S);',
+    `  store<u8>(vm, ${P_OUT}, STATE_P);`,
+    '  store<u8>(vm, iLatch, STATE_IRQ_LATCH);',
+    '  store<u64>(vm, load<u64>(vm, STATE_CYCLES) + <u64>cycles, STATE_CYCLES);',
+    '  store<u64>(vm, load<u64>(vm, STATE_INSTRUCTIONS) + <u64>instructions, STATE_INSTRUCTIONS);',
+    '  store<u8>(vm, reason, STATE_EXIT_REASON);',
+    ...(debug ? ['  store<u32>(vm, tpos, STATE_TRACE_LEN);'] : []),
+    '  return reason;',
+    '}',
+  ].join('\n');
+}
+
+export function generate(): string {
+  return [
+    '// GENERATED by scripts/gen-core.ts from src/isa/opcodes.ts: do not edit; edit the table or the generator and run `npm run gen`.',
+    '//',
+    '// The fetch-decode-execute loops of the core, one per CPU model and variant.',
+    '// Locals hold the registers during a run; nf/zf hold the values whose bit 7 and',
+    '// zero-ness are the N and Z flags, cf is 0/1, vf is 0/0x40, p keeps D and I.',
+    '',
+    'import {',
+    '  PAGE_ATTRS, DIRTY_PAGES, BREAKPOINTS, TRACE, TRACE_CAPACITY, TRACE_WRITE,',
+    '  ATTR_READ_EXIT, ATTR_WRITE_EXIT, ATTR_WRITE_IGNORE,',
+    '  STATE_PC, STATE_A, STATE_X, STATE_Y, STATE_S, STATE_P, STATE_HALT, STATE_CYCLES, STATE_INSTRUCTIONS,',
+    '  STATE_IRQ, STATE_NMI, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_TRACE_LEN,',
+    '  STATE_IO_STAMP, STATE_IO_READ_LEN,',
+    '  HALT_NONE, HALT_JAM, HALT_STP, HALT_WAI,',
+    '  RUN_STOP_ON_SELF_LOOP, RUN_TRAP, RUN_TRACE, RUN_SKIP_BREAKPOINT,',
+    '  EXIT_BUDGET, EXIT_SELF_LOOP, EXIT_JAM, EXIT_STP, EXIT_WAI, EXIT_BREAKPOINT, EXIT_DEVICE_READ,',
+    '  EXIT_DEVICE_WRITE, EXIT_TRAP, EXIT_TRACE_FULL,',
+    "} from '../../src/core/layout';",
+    "import { ioRead, ioWrite, adcDecimalNmos, sbcDecimalNmos, adcDecimalCmos, sbcDecimalCmos, arr } from '../alu';",
+    '',
+    runFunction('6502', false),
+    '',
+    runFunction('65c02', false),
+    '',
+    runFunction('6502', true),
+    '',
+    runFunction('65c02', true),
+    '',
+  ].join('\n');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const text = generate();
+  if (process.argv.includes('--check')) {
+    const current = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+    if (current !== text) {
+      console.error(`${OUT} is out of date: run \`npm run gen\` and commit the result.`);
+      process.exit(1);
+    }
+    console.log('generated core is current');
+  } else {
+    writeFileSync(OUT, text);
+    console.log(`wrote ${OUT}`);
+  }
+}

@@ -1,0 +1,357 @@
+// The host's handle on the Wasm CPU core.
+//
+// How to drive this:
+//   const core = await CoreMemory.create({ slots: 1 });   // one Wasm instance, fixed memory
+//   const cpu = core.cpu(0, '6502');                      // the VM in slot 0
+//   cpu.ram.set(image, 0);                                 // guest memory, no copies
+//   cpu.pc = 0x0400;
+//   const reason = cpu.run(1_000_000);                     // an ExitReason
+//
+// Registers are read and written straight in the slot's memory, so they can be
+// changed between runs; `run` moves them into Wasm locals for the duration of
+// one call. Long runs should be sliced (V8 optimizes a Wasm function only on
+// its next call, never in the middle of one): `runFor` does that.
+
+import * as L from './layout.js';
+import { loadCoreModule } from './wasm.js';
+import type { CpuModel } from '../isa/opcodes.js';
+
+export enum ExitReason {
+  Budget = L.EXIT_BUDGET,
+  SelfLoop = L.EXIT_SELF_LOOP,
+  Jam = L.EXIT_JAM,
+  Stp = L.EXIT_STP,
+  Wai = L.EXIT_WAI,
+  Breakpoint = L.EXIT_BREAKPOINT,
+  DeviceRead = L.EXIT_DEVICE_READ,
+  DeviceWrite = L.EXIT_DEVICE_WRITE,
+  Trap = L.EXIT_TRAP,
+  TraceFull = L.EXIT_TRACE_FULL,
+}
+
+/** Lower-case names of exit reasons, as the CLI and the stats print them. */
+export const EXIT_NAMES: Record<ExitReason, string> = {
+  [ExitReason.Budget]: 'budget',
+  [ExitReason.SelfLoop]: 'self-loop',
+  [ExitReason.Jam]: 'jam',
+  [ExitReason.Stp]: 'stp',
+  [ExitReason.Wai]: 'wai',
+  [ExitReason.Breakpoint]: 'breakpoint',
+  [ExitReason.DeviceRead]: 'device-read',
+  [ExitReason.DeviceWrite]: 'device-write',
+  [ExitReason.Trap]: 'trap',
+  [ExitReason.TraceFull]: 'trace-full',
+};
+
+/** Page attributes (see src/core/layout.ts). */
+export const PageAttr = {
+  RAM: 0,
+  ROM: L.ATTR_WRITE_IGNORE,
+  DEVICE: L.ATTR_READ_EXIT | L.ATTR_WRITE_EXIT,
+  UNMAPPED: L.ATTR_READ_EXIT | L.ATTR_WRITE_IGNORE,
+  READ_EXIT: L.ATTR_READ_EXIT,
+  WRITE_EXIT: L.ATTR_WRITE_EXIT,
+  WRITE_IGNORE: L.ATTR_WRITE_IGNORE,
+} as const;
+
+/** One bus cycle of a debug run with tracing on. */
+export interface BusCycle {
+  address: number;
+  value: number;
+  write: boolean;
+}
+
+interface CoreExports {
+  firstSlot(): number;
+  slotSize(): number;
+  reset(vm: number, cmos: number): void;
+  run6502(vm: number, budget: number): number;
+  run65c02(vm: number, budget: number): number;
+  debug6502(vm: number, budget: number): number;
+  debug65c02(vm: number, budget: number): number;
+}
+
+/** Where slot 0 starts: the first 64 KiB of the memory belong to the module's own data. */
+const SLOT_BASE = 0x10000;
+/** The largest budget one Wasm call takes; `runFor` slices longer runs. */
+export const MAX_BUDGET = 0x7fff0000;
+
+/** One Wasm instance and its fixed-size memory, holding `slots` VMs. */
+export class CoreMemory {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: CoreExports;
+  readonly slots: number;
+  readonly bytes: Uint8Array;
+
+  private constructor(memory: WebAssembly.Memory, exports: CoreExports, slots: number) {
+    this.memory = memory;
+    this.exports = exports;
+    this.slots = slots;
+    this.bytes = new Uint8Array(memory.buffer);
+  }
+
+  static async create(options: { slots?: number; module?: WebAssembly.Module } = {}): Promise<CoreMemory> {
+    const module = options.module ?? (await loadCoreModule());
+    return CoreMemory.instantiate(module, options.slots ?? 1);
+  }
+
+  /** Synchronous creation from an already compiled module. */
+  static instantiate(module: WebAssembly.Module, slots: number): CoreMemory {
+    if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, got ${slots}`);
+    const pages = Math.ceil((SLOT_BASE + slots * L.VM_SLOT_SIZE) / 0x10000);
+    const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const instance = new WebAssembly.Instance(module, { env: { memory, abort: coreAbort } });
+    const exports = instance.exports as unknown as CoreExports;
+    if (exports.firstSlot() > SLOT_BASE) throw new Error('hyper6502 core: static data overlaps the VM slots');
+    if (exports.slotSize() !== L.VM_SLOT_SIZE) throw new Error('hyper6502 core: the Wasm module and the host disagree on the slot layout; rebuild');
+    return new CoreMemory(memory, exports, slots);
+  }
+
+  /** The byte address of slot `index`. */
+  slotAddress(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.slots) {
+      throw new RangeError(`slot ${index} does not exist (this core has ${this.slots})`);
+    }
+    return SLOT_BASE + index * L.VM_SLOT_SIZE;
+  }
+
+  /** A CPU in slot `index`, fresh: memory zeroed, registers as after power-on. */
+  cpu(index: number, model: CpuModel = '6502'): Cpu {
+    const cpu = new Cpu(this, this.slotAddress(index), model);
+    cpu.clear();
+    return cpu;
+  }
+}
+
+function coreAbort(): never {
+  throw new Error('hyper6502 core aborted');
+}
+
+/** One VM's CPU and memory, living in a slot of a CoreMemory. */
+export class Cpu {
+  readonly core: CoreMemory;
+  readonly model: CpuModel;
+  /** The slot's byte address in the Wasm memory. */
+  readonly address: number;
+  /** Guest memory, 64 KiB: `ram[a]` is guest address a. Writes here bypass page attributes. */
+  readonly ram: Uint8Array;
+  /** Page attributes, one byte per guest page (PageAttr). */
+  readonly pageAttrs: Uint8Array;
+  /** One byte per guest page, set to 1 when the guest writes it. */
+  readonly dirtyPages: Uint8Array;
+  /** The whole slot. */
+  readonly slot: Uint8Array;
+  private readonly view: DataView;
+  private readonly runFn: (vm: number, budget: number) => number;
+  private readonly debugFn: (vm: number, budget: number) => number;
+
+  constructor(core: CoreMemory, address: number, model: CpuModel) {
+    if (model !== '6502' && model !== '65c02') throw new Error(`unknown CPU model "${model}" (expected 6502 or 65c02)`);
+    this.core = core;
+    this.model = model;
+    this.address = address;
+    const buffer = core.memory.buffer;
+    this.slot = new Uint8Array(buffer, address, L.VM_SLOT_SIZE);
+    this.ram = new Uint8Array(buffer, address + L.RAM, 0x10000);
+    this.pageAttrs = new Uint8Array(buffer, address + L.PAGE_ATTRS, 256);
+    this.dirtyPages = new Uint8Array(buffer, address + L.DIRTY_PAGES, 256);
+    this.view = new DataView(buffer, address, L.VM_SLOT_SIZE);
+    const e = core.exports;
+    this.runFn = model === '65c02' ? e.run65c02 : e.run6502;
+    this.debugFn = model === '65c02' ? e.debug65c02 : e.debug6502;
+  }
+
+  /** Power-on state: memory, attributes and counters zeroed, S=$FD, P=$24 (I set), PC=0. */
+  clear(): void {
+    this.slot.fill(0);
+    this.s = 0xfd;
+    this.p = 0x24;
+    this.view.setUint8(L.STATE_IRQ_LATCH, 1);
+  }
+
+  // ---- Registers -------------------------------------------------------------
+  get pc(): number { return this.view.getUint16(L.STATE_PC, true); }
+  set pc(v: number) { this.view.setUint16(L.STATE_PC, checkWord(v, 'PC'), true); }
+  get a(): number { return this.view.getUint8(L.STATE_A); }
+  set a(v: number) { this.view.setUint8(L.STATE_A, checkByte(v, 'A')); }
+  get x(): number { return this.view.getUint8(L.STATE_X); }
+  set x(v: number) { this.view.setUint8(L.STATE_X, checkByte(v, 'X')); }
+  get y(): number { return this.view.getUint8(L.STATE_Y); }
+  set y(v: number) { this.view.setUint8(L.STATE_Y, checkByte(v, 'Y')); }
+  get s(): number { return this.view.getUint8(L.STATE_S); }
+  set s(v: number) { this.view.setUint8(L.STATE_S, checkByte(v, 'S')); }
+  /** Status register as PHP would push it without B: bit 5 set, bit 4 clear. */
+  get p(): number { return this.view.getUint8(L.STATE_P); }
+  set p(v: number) { this.view.setUint8(L.STATE_P, (checkByte(v, 'P') | L.FLAG_U) & ~L.FLAG_B); }
+
+  /** Total cycles executed (exact up to 2^53). */
+  get cycles(): number { return Number(this.view.getBigUint64(L.STATE_CYCLES, true)); }
+  set cycles(v: number) { this.view.setBigUint64(L.STATE_CYCLES, BigInt(v), true); }
+  /** Total instructions executed. */
+  get instructions(): number { return Number(this.view.getBigUint64(L.STATE_INSTRUCTIONS, true)); }
+  set instructions(v: number) { this.view.setBigUint64(L.STATE_INSTRUCTIONS, BigInt(v), true); }
+
+  /** Why the last run ended. */
+  get exitReason(): ExitReason { return this.view.getUint8(L.STATE_EXIT_REASON); }
+  /** The address of the device access or trap that ended the last run. */
+  get exitAddress(): number { return this.view.getUint16(L.STATE_EXIT_ADDR, true); }
+  /** 0 running, or why the CPU is halted (JAM, STP, WAI). */
+  get halted(): 'jam' | 'stp' | 'wai' | null {
+    const h = this.view.getUint8(L.STATE_HALT);
+    return h === L.HALT_JAM ? 'jam' : h === L.HALT_STP ? 'stp' : h === L.HALT_WAI ? 'wai' : null;
+  }
+
+  // ---- Run options -----------------------------------------------------------
+  private setFlag(flag: number, on: boolean) {
+    const f = this.view.getUint8(L.STATE_FLAGS);
+    this.view.setUint8(L.STATE_FLAGS, on ? f | flag : f & ~flag);
+  }
+  private getFlag(flag: number): boolean {
+    return (this.view.getUint8(L.STATE_FLAGS) & flag) !== 0;
+  }
+  /** End runs when an instruction jumps or branches to itself (it executes once). */
+  get stopOnSelfLoop(): boolean { return this.getFlag(L.RUN_STOP_ON_SELF_LOOP); }
+  set stopOnSelfLoop(on: boolean) { this.setFlag(L.RUN_STOP_ON_SELF_LOOP, on); }
+  /** Debug runs record every bus cycle. */
+  get tracing(): boolean { return this.getFlag(L.RUN_TRACE); }
+  set tracing(on: boolean) { this.setFlag(L.RUN_TRACE, on); }
+
+  /**
+   * The opcode that traps to the host (EXIT_TRAP, PC at it) instead of
+   * executing, or null for none. It must be one of the NMOS JAM opcodes, or on
+   * the 65C02 one of its one-byte, one-cycle NOPs ($x3, $xB).
+   */
+  get trapOpcode(): number | null {
+    return this.getFlag(L.RUN_TRAP) ? this.view.getUint8(L.STATE_TRAP_OPCODE) : null;
+  }
+  set trapOpcode(op: number | null) {
+    if (op === null) return this.setFlag(L.RUN_TRAP, false);
+    const ok = this.model === '65c02' ? (op & 0x07) === 0x03 && op !== 0xcb && op !== 0xdb : JAM_OPCODES.has(op);
+    if (!ok) {
+      throw new RangeError(
+        `$${hex(op, 2)} cannot be the trap opcode on the ${this.model}: use ${this.model === '65c02' ? 'a one-byte NOP ($03, $13, ... $0B, ... $FB)' : 'a JAM opcode ($02, $12, $22, $32, $42, $52, $62, $72, $92, $B2, $D2, $F2)'}`,
+      );
+    }
+    this.view.setUint8(L.STATE_TRAP_OPCODE, op);
+    this.setFlag(L.RUN_TRAP, true);
+  }
+
+  // ---- Interrupts ------------------------------------------------------------
+  /** The IRQ line: one bit per source; the CPU sees it asserted while any bit is set. */
+  get irq(): number { return this.view.getUint8(L.STATE_IRQ); }
+  set irq(mask: number) { this.view.setUint8(L.STATE_IRQ, mask & 0xff); }
+  /** Asserts or releases IRQ source `bit` (0-7). */
+  setIrq(bit: number, asserted: boolean) {
+    const m = 1 << bit;
+    this.irq = asserted ? this.irq | m : this.irq & ~m;
+  }
+  /** An NMI edge: taken before the next instruction. */
+  nmi() { this.view.setUint8(L.STATE_NMI, 1); }
+  /** The RESET sequence (7 cycles, PC from $FFFC). */
+  reset() { this.core.exports.reset(this.address, this.model === '65c02' ? 1 : 0); }
+
+  // ---- Running ---------------------------------------------------------------
+  /** Runs until `budget` cycles are spent (the last instruction completes) or an exit. */
+  run(budget: number): ExitReason {
+    return this.runFn(this.address, clampBudget(budget));
+  }
+
+  /** Like run, with breakpoints and (when `tracing`) the bus trace. */
+  debugRun(budget: number): ExitReason {
+    return this.debugFn(this.address, clampBudget(budget));
+  }
+
+  /** Executes one instruction (or takes one pending interrupt) in a debug run. */
+  step(): ExitReason {
+    return this.debugRun(1);
+  }
+
+  /**
+   * Runs up to `maxCycles` cycles in slices, returning the first reason other
+   * than an exhausted slice (or Budget when maxCycles is reached).
+   */
+  runFor(maxCycles: number, slice = 1_000_000): ExitReason {
+    const target = this.cycles + maxCycles;
+    for (;;) {
+      const left = target - this.cycles;
+      if (left <= 0) return ExitReason.Budget;
+      const reason = this.run(Math.min(left, slice));
+      if (reason !== ExitReason.Budget) return reason;
+    }
+  }
+
+  // ---- Breakpoints and trace -------------------------------------------------
+  setBreakpoint(address: number, on = true) {
+    checkWord(address, 'breakpoint address');
+    const i = L.BREAKPOINTS + (address >> 3);
+    const b = this.view.getUint8(i);
+    this.view.setUint8(i, on ? b | (1 << (address & 7)) : b & ~(1 << (address & 7)));
+  }
+  clearBreakpoints() {
+    this.slot.fill(0, L.BREAKPOINTS, L.BREAKPOINTS + 0x2000);
+  }
+  /** The next debug run does not stop at a breakpoint on its first instruction. */
+  skipBreakpointOnce() { this.setFlag(L.RUN_SKIP_BREAKPOINT, true); }
+
+  /** The bus cycles recorded since the last `takeTrace`, and clears the record. */
+  takeTrace(): BusCycle[] {
+    const n = this.view.getUint32(L.STATE_TRACE_LEN, true);
+    const out: BusCycle[] = [];
+    for (let i = 0; i < n; i++) {
+      const r = this.view.getUint32(L.TRACE + i * 4, true);
+      out.push({ address: r & 0xffff, value: (r >>> 16) & 0xff, write: (r & L.TRACE_WRITE) !== 0 });
+    }
+    this.view.setUint32(L.STATE_TRACE_LEN, 0, true);
+    return out;
+  }
+
+  // ---- Device accesses (for the host's exit handlers) ------------------------
+  /** Completes the pending EXIT_DEVICE_READ with `value`; the next run re-executes the instruction. */
+  completeRead(value: number) {
+    const n = this.view.getUint8(L.STATE_IO_READ_LEN);
+    if (n >= L.IO_READS_MAX) throw new Error('device read log overflow');
+    this.view.setUint16(L.STATE_IO_READ_ADDR + n * 2, this.exitAddress, true);
+    this.view.setUint8(L.STATE_IO_READ_VALUE + n, checkByte(value, 'device read value'));
+    this.view.setUint8(L.STATE_IO_READ_LEN, n + 1);
+  }
+  /** The writes queued by the last EXIT_DEVICE_WRITE, oldest first; clears the queue. */
+  takeWrites(): Array<{ address: number; value: number }> {
+    const n = this.view.getUint8(L.STATE_IO_WRITE_LEN);
+    const out = [];
+    for (let i = 0; i < n; i++) {
+      out.push({
+        address: this.view.getUint16(L.STATE_IO_WRITE_ADDR + i * 2, true),
+        value: this.view.getUint8(L.STATE_IO_WRITE_VALUE + i),
+      });
+    }
+    this.view.setUint8(L.STATE_IO_WRITE_LEN, 0);
+    return out;
+  }
+
+  /** Sets the attribute of guest pages [first, last]. */
+  mapPages(first: number, last: number, attr: number) {
+    if (first < 0 || last > 0xff || first > last) throw new RangeError(`bad page range $${hex(first, 2)}-$${hex(last, 2)}`);
+    this.pageAttrs.fill(attr, first, last + 1);
+  }
+}
+
+const JAM_OPCODES = new Set([0x02, 0x12, 0x22, 0x32, 0x42, 0x52, 0x62, 0x72, 0x92, 0xb2, 0xd2, 0xf2]);
+
+export function hex(n: number, digits: number): string {
+  return n.toString(16).toUpperCase().padStart(digits, '0');
+}
+
+function checkByte(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new RangeError(`${what} must be a byte (0-255), got ${v}`);
+  return v;
+}
+
+function checkWord(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${what} must be an address (0-$FFFF), got ${v}`);
+  return v;
+}
+
+function clampBudget(budget: number): number {
+  if (!(budget >= 0)) throw new RangeError(`cycle budget must be >= 0, got ${budget}`);
+  return Math.min(Math.floor(budget), MAX_BUDGET);
+}
