@@ -332,7 +332,7 @@ function body(info: OpcodeInfo, e: Emitter): void {
   // Trap opcodes: the NMOS JAMs and the 65C02's one-byte NOPs can serve as the hypercall.
   const trappable = m === 'JAM' || (e.cmos && m === 'NOP' && info.bytes === 1 && info.cycles === 1);
   if (trappable) {
-    e.emit(`if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0;${e.debug ? ' tpos = tstart;' : ''} continue; }`);
+    e.emit(`if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0;${e.debug ? ' tpos = tstart;' : ''} continue; }`);
   }
 
   if (m === 'JAM') {
@@ -652,7 +652,7 @@ export function generate(): string {
     '  PAGE_ATTRS, DIRTY_PAGES, BREAKPOINTS, TRACE, TRACE_CAPACITY, TRACE_WRITE,',
     '  ATTR_READ_EXIT, ATTR_WRITE_EXIT, ATTR_WRITE_IGNORE,',
     '  STATE_PC, STATE_A, STATE_X, STATE_Y, STATE_S, STATE_P, STATE_HALT, STATE_CYCLES, STATE_INSTRUCTIONS,',
-    '  STATE_IRQ, STATE_NMI, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_TRACE_LEN,',
+    '  STATE_IRQ, STATE_NMI, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_EXIT_ADDR, STATE_TRACE_LEN,',
     '  STATE_IO_STAMP, STATE_IO_READ_LEN,',
     '  HALT_NONE, HALT_JAM, HALT_STP, HALT_WAI,',
     '  RUN_STOP_ON_SELF_LOOP, RUN_TRAP, RUN_TRACE, RUN_SKIP_BREAKPOINT,',

@@ -8,7 +8,7 @@ import {
   PAGE_ATTRS, DIRTY_PAGES, BREAKPOINTS, TRACE, TRACE_CAPACITY, TRACE_WRITE,
   ATTR_READ_EXIT, ATTR_WRITE_EXIT, ATTR_WRITE_IGNORE,
   STATE_PC, STATE_A, STATE_X, STATE_Y, STATE_S, STATE_P, STATE_HALT, STATE_CYCLES, STATE_INSTRUCTIONS,
-  STATE_IRQ, STATE_NMI, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_TRACE_LEN,
+  STATE_IRQ, STATE_NMI, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_EXIT_ADDR, STATE_TRACE_LEN,
   STATE_IO_STAMP, STATE_IO_READ_LEN,
   HALT_NONE, HALT_JAM, HALT_STP, HALT_WAI,
   RUN_STOP_ON_SELF_LOOP, RUN_TRAP, RUN_TRACE, RUN_SKIP_BREAKPOINT,
@@ -122,7 +122,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x02: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -342,7 +342,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x12: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -590,7 +590,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x22: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -814,7 +814,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x32: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -1063,7 +1063,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x42: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -1280,7 +1280,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x52: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -1526,7 +1526,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x62: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -1746,7 +1746,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x72: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -2150,7 +2150,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x92: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -2533,7 +2533,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xB2: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -2970,7 +2970,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xD2: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -3433,7 +3433,7 @@ export function run6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xF2: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
         break;
@@ -3785,7 +3785,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x03: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -3874,7 +3874,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x0B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -3998,7 +3998,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x13: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4098,7 +4098,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x1B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4215,7 +4215,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x23: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4301,7 +4301,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x2B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4420,7 +4420,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x33: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4516,7 +4516,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x3B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4632,7 +4632,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x43: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4715,7 +4715,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x4B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4831,7 +4831,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x53: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -4924,7 +4924,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x5B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5035,7 +5035,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x63: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5123,7 +5123,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x6B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5248,7 +5248,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x73: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5346,7 +5346,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x7B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5461,7 +5461,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x83: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5530,7 +5530,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x8B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5633,7 +5633,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x93: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5712,7 +5712,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x9B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5808,7 +5808,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xA3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5884,7 +5884,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xAB: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -5999,7 +5999,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xB3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -6088,7 +6088,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xBB: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -6195,7 +6195,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xC3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -6395,7 +6395,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xD3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -6594,7 +6594,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xE3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -6679,7 +6679,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xEB: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -6805,7 +6805,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xF3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -6903,7 +6903,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xFB: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
         break;
@@ -7150,7 +7150,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x02: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -7433,7 +7433,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x12: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -7779,7 +7779,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x22: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -8069,7 +8069,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x32: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -8418,7 +8418,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x42: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -8697,7 +8697,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x52: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -9045,7 +9045,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x62: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -9332,7 +9332,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x72: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -9878,7 +9878,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x92: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -10391,7 +10391,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xB2: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -10968,7 +10968,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xD2: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -11583,7 +11583,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xF2: { // JAM imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         { const da = (pc); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
@@ -12065,7 +12065,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x03: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -12182,7 +12182,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x0B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -12353,7 +12353,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x13: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -12491,7 +12491,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x1B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -12658,7 +12658,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x23: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -12771,7 +12771,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x2B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -12933,7 +12933,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x33: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -13066,7 +13066,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x3B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -13233,7 +13233,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x43: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -13340,7 +13340,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x4B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -13498,7 +13498,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x53: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -13629,7 +13629,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x5B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -13793,7 +13793,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x63: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -13914,7 +13914,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x6B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -14095,7 +14095,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x73: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -14240,7 +14240,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x7B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -14408,7 +14408,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x83: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -14496,7 +14496,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x8B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -14638,7 +14638,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x93: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -14750,7 +14750,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0x9B: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -14882,7 +14882,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xA3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -14977,7 +14977,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xAB: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -15131,7 +15131,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xB3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -15253,7 +15253,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xBB: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -15399,7 +15399,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xC3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -15671,7 +15671,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xD3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -15957,7 +15957,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xE3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -16071,7 +16071,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xEB: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -16249,7 +16249,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xF3: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;
@@ -16394,7 +16394,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         break;
       }
       case 0xFB: { // NOP imp
-        if (trapOn && op == trapOpcode) { pc = opPc; reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         
         cycles += 1;
         break;

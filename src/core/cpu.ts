@@ -182,7 +182,10 @@ export class Cpu {
   set s(v: number) { this.view.setUint8(L.STATE_S, checkByte(v, 'S')); }
   /** Status register as PHP would push it without B: bit 5 set, bit 4 clear. */
   get p(): number { return this.view.getUint8(L.STATE_P); }
-  set p(v: number) { this.view.setUint8(L.STATE_P, (checkByte(v, 'P') | L.FLAG_U) & ~L.FLAG_B); }
+  set p(v: number) {
+    this.view.setUint8(L.STATE_P, (checkByte(v, 'P') | L.FLAG_U) & ~L.FLAG_B);
+    this.view.setUint8(L.STATE_IRQ_LATCH, v & L.FLAG_I); // the next interrupt poll sees the new I
+  }
 
   /** Total cycles executed (exact up to 2^53). */
   get cycles(): number { return Number(this.view.getBigUint64(L.STATE_CYCLES, true)); }
@@ -225,7 +228,10 @@ export class Cpu {
     return this.getFlag(L.RUN_TRAP) ? this.view.getUint8(L.STATE_TRAP_OPCODE) : null;
   }
   set trapOpcode(op: number | null) {
-    if (op === null) return this.setFlag(L.RUN_TRAP, false);
+    if (op === null) {
+      this.setFlag(L.RUN_TRAP, false);
+      return;
+    }
     const ok = this.model === '65c02' ? (op & 0x07) === 0x03 && op !== 0xcb && op !== 0xdb : JAM_OPCODES.has(op);
     if (!ok) {
       throw new RangeError(

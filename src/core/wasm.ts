@@ -16,9 +16,10 @@ const WASM_URL = new URL('../../build/hyper6502.wasm', import.meta.url);
 async function compileCore(): Promise<WebAssembly.Module> {
   if (WASM_URL.protocol === 'file:') {
     const { readFile } = await import('node:fs/promises');
-    let bytes: Uint8Array;
+    let bytes: ArrayBuffer;
     try {
-      bytes = await readFile(WASM_URL);
+      const file = await readFile(WASM_URL);
+      bytes = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;
     } catch (err) {
       throw new Error(`hyper6502: cannot read the Wasm core at ${WASM_URL.pathname} (run \`npm run build\`): ${(err as Error).message}`);
     }

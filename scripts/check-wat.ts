@@ -1,0 +1,28 @@
+// Checks the compiled core: each run loop's opcode switch must compile to a
+// single `br_table` (an if-chain halves the speed), and the fast loops must not
+// call out of the module.
+//
+// How to drive this: `npm run check:wat` after `npm run build:wasm` (it reads
+// build/hyper6502.wat, which the release build writes).
+
+import { readFileSync } from 'node:fs';
+
+const wat = readFileSync(new URL('../build/hyper6502.wat', import.meta.url), 'utf8');
+const failures: string[] = [];
+for (const fn of ['run6502', 'run65c02', 'debug6502', 'debug65c02']) {
+  const start = wat.indexOf(`(func $assembly/generated/cpu/${fn} `);
+  if (start < 0) {
+    failures.push(`${fn}: not found in build/hyper6502.wat`);
+    continue;
+  }
+  const next = wat.indexOf('\n (func ', start + 1);
+  const body = wat.slice(start, next < 0 ? undefined : next);
+  const tables = [...body.matchAll(/br_table((?:\s+\$\S+)+)/g)].map((m) => m[1].trim().split(/\s+/).length);
+  if (!tables.some((n) => n >= 256)) failures.push(`${fn}: no br_table with 256 targets (found ${tables.join(', ') || 'none'})`);
+  if (fn.startsWith('run') && /\(call \$~lib|call_indirect/.test(body)) failures.push(`${fn}: calls into the runtime or through a table`);
+  console.log(`${fn}: br_table of ${Math.max(0, ...tables)} targets, ${body.length} bytes of text`);
+}
+if (failures.length) {
+  console.error(failures.join('\n'));
+  process.exit(1);
+}

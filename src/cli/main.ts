@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// The `hyper6502` command line.
+//
+// How to drive this: `hyper6502 <command> [options]`; `hyper6502 --help`.
+// Every error in the user's input ends in one line on stderr and exit code 2;
+// a failure of the emulator itself in exit code 1.
+
+import { readFileSync } from 'node:fs';
+import { runCommand, RUN_USAGE, type CliIo } from './run.js';
+import { UsageError } from './args.js';
+
+const USAGE = `Usage: hyper6502 <command> [options]
+
+Commands:
+  run FILE      run a raw 6502 binary (hyper6502 run --help)
+
+Options:
+  --help        this text
+  --version     the version`;
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'run':
+        return await runCommand(rest, io);
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        io.stdout(USAGE + '\n');
+        return command === undefined ? 2 : 0;
+      case '--version':
+      case '-v': {
+        const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+        io.stdout(`hyper6502 ${pkg.version}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${command}" (commands: run)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || isParseArgsError(err)) {
+      io.stderr(`hyper6502: ${(err as Error).message}\n`);
+      if (command === 'run' && !(err instanceof UsageError)) io.stderr(RUN_USAGE.split('\n')[0] + '\n');
+      return 2;
+    }
+    io.stderr(`hyper6502: internal error: ${(err as Error).message ?? err}\n`);
+    return 1;
+  }
+}
+
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+const isEntry = process.argv[1] && new URL(import.meta.url).pathname === (await import('node:fs')).realpathSync(process.argv[1]);
+if (isEntry) {
+  const code = await main(process.argv.slice(2), {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+  });
+  process.exitCode = code;
+}

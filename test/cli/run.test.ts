@@ -1,0 +1,94 @@
+// `hyper6502 run`: options, statistics, and one-line errors for bad input.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { main } from '../../src/cli/main.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'hyper6502-cli-'));
+
+async function cli(...argv: string[]) {
+  let stdout = '', stderr = '';
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  return { code, stdout, stderr };
+}
+
+function file(name: string, bytes: number[] | Uint8Array): string {
+  const path = join(dir, name);
+  writeFileSync(path, Uint8Array.from(bytes));
+  return path;
+}
+
+// LDX #5; loop: DEX; BNE loop; JMP * (at $0205)
+const countdown = [0xa2, 0x05, 0xca, 0xd0, 0xfd, 0x4c, 0x05, 0x02];
+
+describe('hyper6502 run', () => {
+  it('runs to a self-loop and prints the statistics as one JSON line', async () => {
+    const prog = file('countdown.bin', countdown);
+    const r = await cli('run', prog, '--load', '$0200', '--start', '0x200', '--stop-on-self-loop', '--stats');
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const stats = JSON.parse(lines[0]);
+    expect(Object.keys(stats)).toEqual(['reason', 'pc', 'a', 'x', 'y', 's', 'p', 'cycles', 'instructions', 'seconds', 'mhz']);
+    // LDX 2 + 5 x DEX 2 + 4 taken BNE x 3 + 1 untaken BNE x 2 + JMP 3
+    expect(stats).toMatchObject({ reason: 'self-loop', pc: 0x0205, x: 0, cycles: 2 + 10 + 12 + 2 + 3, instructions: 1 + 5 + 5 + 1 });
+  });
+
+  it('starts at the reset vector by default and stops at --max-cycles', async () => {
+    const image = new Uint8Array(0x10000);
+    image.set([0xe8, 0x4c, 0x00, 0x30], 0x3000); // INX; JMP $3000
+    image.set([0x00, 0x30], 0xfffc);
+    const r = await cli('run', file('full.bin', image), '--max-cycles', '1000', '--stats');
+    const stats = JSON.parse(r.stderr);
+    expect(stats.reason).toBe('max-cycles');
+    expect(stats.cycles).toBeGreaterThanOrEqual(1000);
+    expect(stats.cycles).toBeLessThan(1005);
+    expect(stats.pc >= 0x3000 && stats.pc <= 0x3003).toBe(true);
+  });
+
+  it('reports a JAM and runs the 65C02 when asked', async () => {
+    expect(JSON.parse((await cli('run', file('jam.bin', [0xe8, 0x02]), '--start', '0', '--stats')).stderr).reason).toBe('jam');
+    const stp = await cli('run', file('stp.bin', [0xdb]), '--start', '0', '--cpu', '65C02', '--stats');
+    expect(JSON.parse(stp.stderr).reason).toBe('stp');
+  });
+
+  it.each([
+    [['run', join(dir, 'missing.bin')], /cannot read .*missing\.bin: no such file/],
+    [['run', dir], /it is a directory/],
+    [['run'], /run needs a FILE/],
+    [['run', 'a', 'b'], /run takes one FILE, got 2/],
+    [['run', 'x.bin', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['run', 'x.bin', '--load', 'banana'], /--load: "banana" is not a number/],
+    [['run', 'x.bin', '--start', '$10000'], /--start: \$10000 is out of range/],
+    [['run', 'x.bin', '--cpu', 'z80'], /--cpu: unknown CPU "z80"/],
+    [['fly'], /unknown command "fly"/],
+  ])('rejects %j with one line naming the problem', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('rejects an image that does not fit at the load address, and an empty one', async () => {
+    const r = await cli('run', file('big.bin', new Uint8Array(0x200)), '--load', '$FF00');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/big\.bin \(512 bytes\) does not fit at \$FF00: it would end at \$100FF/);
+    expect((await cli('run', file('empty.bin', []))).stderr).toMatch(/empty\.bin is empty/);
+  });
+});
+
+const bin = join(import.meta.dirname, '../../dist/cli/main.js');
+describe.skipIf(!existsSync(bin))('the installed hyper6502 command', () => {
+  it('runs as a process with exit code 0, and 2 on bad input', () => {
+    const prog = file('countdown2.bin', countdown);
+    const ok = spawnSync(process.execPath, [bin, 'run', prog, '--load', '$200', '--start', '$200', '--stop-on-self-loop', '--stats'], { encoding: 'utf8' });
+    expect(ok.status).toBe(0);
+    expect(JSON.parse(ok.stderr).pc).toBe(0x205);
+    const bad = spawnSync(process.execPath, [bin, 'run', join(dir, 'nope.bin')], { encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' })).toMatch(/^hyper6502 \d+\.\d+\.\d+/);
+  });
+});
