@@ -216,6 +216,16 @@ const UNSTABLE_STORES: Record<string, string> = {
 type Access = 'read' | 'write' | 'rmw';
 
 /**
+ * The page-crossing cycle of an indexed read, counted after the read so that a
+ * device read that abandons the instruction has counted nothing. Indexing moves
+ * the high byte by at most one, so bit 8 of ea ^ base tells a crossing.
+ */
+function penaltyCycle(info: OpcodeInfo, e: Emitter) {
+  const indexedMode = info.mode === 'abx' || info.mode === 'aby' || info.mode === 'izy';
+  if (indexedMode && info.pagePenalty) e.emit('cycles += ((ea ^ base) >> 8) & 1;');
+}
+
+/**
  * Emits the addressing cycles of a memory operand and leaves the address in `ea`.
  * Read accesses that cross a page add the penalty cycle themselves.
  */
@@ -226,15 +236,14 @@ function effectiveAddress(info: OpcodeInfo, access: Access, e: Emitter) {
   const indexDummy = e.cmos ? '(pc - 1) & 0xFFFF' : unfixed;
   const indexed = (reg: string) => {
     e.emit(`ea = (base + ${reg}) & 0xFFFF;`);
-    if (access === 'read') {
-      e.emit('if ((ea ^ base) & 0xFF00) {');
-      e.dummyRead(indexDummy);
-      e.emit('cycles++; }');
-    } else if (access === 'rmw' && e.cmos && info.pagePenalty) {
-      // 65C02 shifts/rotates abs,X: the extra cycle only when a page is crossed.
-      e.emit('if ((ea ^ base) & 0xFF00) {');
-      e.dummyRead(indexDummy);
-      e.emit('cycles++; }');
+    if (access === 'read' || (access === 'rmw' && e.cmos && info.pagePenalty)) {
+      // The extra cycle only when a page is crossed (65C02 shifts/rotates abs,X too);
+      // it is counted by penaltyCycle() after the read.
+      if (e.debug) {
+        e.emit('if ((ea ^ base) & 0xFF00) {');
+        e.dummyRead(indexDummy);
+        e.emit('}');
+      }
     } else {
       e.dummyRead(indexDummy);
     }
@@ -501,6 +510,7 @@ function body(info: OpcodeInfo, e: Emitter): void {
   if (mod) {
     effectiveAddress(info, 'rmw', e);
     e.read('v', 'ea');
+    penaltyCycle(info, e);
     e.emit('old = v;', ...mod);
     e.rmwWrite('ea', 'old', 'w');
     return;
@@ -509,6 +519,7 @@ function body(info: OpcodeInfo, e: Emitter): void {
   if (op) {
     effectiveAddress(info, 'read', e);
     e.read('v', 'ea');
+    penaltyCycle(info, e);
     if (e.cmos && info.decimalPenalty) e.emit('if (p & 0x08) {'), e.dummyRead('ea'), e.emit('}');
     e.emit(...op);
     return;
@@ -517,19 +528,97 @@ function body(info: OpcodeInfo, e: Emitter): void {
 }
 
 // ---- Run functions -----------------------------------------------------------------
+
+/**
+ * Opcodes that real programs seldom execute run out of line in the fast loops:
+ * V8 compiles a function past a certain size with a much weaker register
+ * allocator, which would slow every instruction down (see scripts/check-wat.ts).
+ */
+function isRare(info: OpcodeInfo, model: CpuModel): boolean {
+  if (model === '6502') return info.undocumented && info.mnemonic !== 'NOP' && info.mnemonic !== 'JAM' && info.opcode !== 0xeb;
+  return /^(BBR|BBS|RMB|SMB)\d$|^(TSB|TRB)$/.test(info.mnemonic);
+}
+
+const suffix = (model: CpuModel) => (model === '65c02' ? '65c02' : '6502');
+
+function caseCode(info: OpcodeInfo, e: Emitter): string[] {
+  body(info, e);
+  return [
+    `      case ${hex2(info.opcode)}: { // ${info.mnemonic} ${info.mode}`,
+    ...e.lines.map((l) => '        ' + l),
+    `        cycles += ${info.cycles};`,
+    '        break;',
+    '      }',
+  ];
+}
+
+const LOAD_REGISTERS = [
+  'let pc = <i32>load<u16>(vm, STATE_PC);',
+  'let a = <i32>load<u8>(vm, STATE_A);',
+  'let x = <i32>load<u8>(vm, STATE_X);',
+  'let y = <i32>load<u8>(vm, STATE_Y);',
+  'let s = <i32>load<u8>(vm, STATE_S);',
+  'let p = <i32>load<u8>(vm, STATE_P);',
+  'let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;',
+];
+
+const STORE_REGISTERS = [
+  'store<u16>(vm, pc, STATE_PC);',
+  'store<u8>(vm, a, STATE_A);',
+  'store<u8>(vm, x, STATE_X);',
+  'store<u8>(vm, y, STATE_Y);',
+  'store<u8>(vm, s, STATE_S);',
+  `store<u8>(vm, ${P_OUT}, STATE_P);`,
+];
+
+const TEMPORARIES = 'let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;';
+
+/** The out-of-line executor of one rare opcode (fast loops): returns cycles | reason << 8. */
+function rareFunction(model: CpuModel): string {
+  const cases = opcodeTable(model)
+    .filter((info) => isRare(info, model))
+    .flatMap((info) => caseCode(info, new Emitter(model === '65c02', false)));
+  return [
+    `/** One rarely executed ${model} instruction, whose opcode \`op\` has been fetched: see isRare in scripts/gen-core.ts. */`,
+    `function rare${suffix(model)}(vm: usize, op: i32, cycles0: i32): i32 {`,
+    ...LOAD_REGISTERS.map((l) => '  ' + l),
+    '  const stopOnSelfLoop = <i32>load<u8>(vm, STATE_FLAGS) & RUN_STOP_ON_SELF_LOOP;',
+    '  let cycles = cycles0, end = 1, reason = 0, opPc = (pc - 1) & 0xFFFF;',
+    '  ' + TEMPORARIES,
+    '  do {',
+    '    switch (op) {',
+    ...cases.map((l) => '  ' + l),
+    '      default: unreachable();',
+    '    }',
+    '  } while (false);',
+    ...STORE_REGISTERS.map((l) => '  ' + l),
+    '  return (cycles - cycles0) | (reason << 8);',
+    '}',
+  ].join('\n');
+}
+
 function runFunction(model: CpuModel, debug: boolean): string {
   const cmos = model === '65c02';
-  const name = `${debug ? 'debug' : 'run'}${cmos ? '65c02' : '6502'}`;
+  const name = `${debug ? 'debug' : 'run'}${suffix(model)}`;
   const table = opcodeTable(model);
   const cases: string[] = [];
+  const rare: string[] = [];
   for (const info of table) {
-    const e = new Emitter(cmos, debug);
-    body(info, e);
-    const comment = `${info.mnemonic} ${info.mode}`;
+    if (!debug && isRare(info, model)) rare.push(`      case ${hex2(info.opcode)}: // ${info.mnemonic} ${info.mode}`);
+    else cases.push(...caseCode(info, new Emitter(cmos, debug)));
+  }
+  if (rare.length) {
     cases.push(
-      `      case ${hex2(info.opcode)}: { // ${comment}`,
-      ...e.lines.map((l) => '        ' + l),
-      `        cycles += ${info.cycles};`,
+      ...rare,
+      '      {',
+      ...STORE_REGISTERS.map((l) => '        ' + l),
+      `        t = rare${suffix(model)}(vm, op, cycles);`,
+      ...LOAD_REGISTERS.map((l) => '        ' + l.replace(/^let /, '').replace(/, zf = /, '; zf = ').replace(/, cf = /, '; cf = ').replace(/, vf = /, '; vf = ')),
+      '        cycles += t & 0xFF;',
+      '        if (t >> 8) {',
+      '          reason = t >> 8; end = 0;',
+      '          if (reason == EXIT_DEVICE_READ) instructions--; // abandoned: it runs again',
+      '        }',
       '        break;',
       '      }',
     );
@@ -552,13 +641,7 @@ function runFunction(model: CpuModel, debug: boolean): string {
   return [
     `/** ${debug ? 'Debug run' : 'Run'} of the ${cmos ? 'WDC 65C02' : 'NMOS 6502'}${debug ? ' with breakpoints and bus trace' : ''}: see assembly/index.ts. */`,
     `export function ${name}(vm: usize, budget: i32): i32 {`,
-    '  let pc = <i32>load<u16>(vm, STATE_PC);',
-    '  let a = <i32>load<u8>(vm, STATE_A);',
-    '  let x = <i32>load<u8>(vm, STATE_X);',
-    '  let y = <i32>load<u8>(vm, STATE_Y);',
-    '  let s = <i32>load<u8>(vm, STATE_S);',
-    '  let p = <i32>load<u8>(vm, STATE_P);',
-    '  let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;',
+    ...LOAD_REGISTERS.map((l) => '  ' + l),
     '  let iLatch = <i32>load<u8>(vm, STATE_IRQ_LATCH);',
     '  let iOld = p & 0x04;',
     '  const flags = <i32>load<u8>(vm, STATE_FLAGS);',
@@ -575,10 +658,11 @@ function runFunction(model: CpuModel, debug: boolean): string {
           '  let tpos = <i32>load<u32>(vm, STATE_TRACE_LEN);',
           '  let tstart = tpos;',
           '  let skipBreakpoint = (flags & RUN_SKIP_BREAKPOINT) | ioHold;',
+          '  store<u8>(vm, flags & ~RUN_SKIP_BREAKPOINT, STATE_FLAGS);',
         ]
       : []),
-    '  let cycles = 0, instructions = 0, end = budget, reason = 0;',
-    '  let op = -1, opPc = pc, ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;',
+    '  let cycles = 0, instructions = 0, end = budget, reason = 0, op = -1, opPc = pc;',
+    '  ' + TEMPORARIES,
     '',
     '  const halt = <i32>load<u8>(vm, STATE_HALT);',
     '  if (halt != HALT_NONE) {',
@@ -624,12 +708,7 @@ function runFunction(model: CpuModel, debug: boolean): string {
     '  // The poll after CLI, SEI and PLP still sees the I flag from before them.',
     '  if (op == 0x58 || op == 0x78 || op == 0x28) iLatch = iOld;',
     '  else if (op >= 0) iLatch = p & 0x04;',
-    '  store<u16>(vm, pc, STATE_PC);',
-    '  store<u8>(vm, a, STATE_A);',
-    '  store<u8>(vm, x, STATE_X);',
-    '  store<u8>(vm, y, STATE_Y);',
-    '  store<u8>(vm, s, STATE_S);',
-    `  store<u8>(vm, ${P_OUT}, STATE_P);`,
+    ...STORE_REGISTERS.map((l) => '  ' + l),
     '  store<u8>(vm, iLatch, STATE_IRQ_LATCH);',
     '  store<u64>(vm, load<u64>(vm, STATE_CYCLES) + <u64>cycles, STATE_CYCLES);',
     '  store<u64>(vm, load<u64>(vm, STATE_INSTRUCTIONS) + <u64>instructions, STATE_INSTRUCTIONS);',
@@ -663,7 +742,11 @@ export function generate(): string {
     '',
     runFunction('6502', false),
     '',
+    rareFunction('6502'),
+    '',
     runFunction('65c02', false),
+    '',
+    rareFunction('65c02'),
     '',
     runFunction('6502', true),
     '',

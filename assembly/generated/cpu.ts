@@ -36,8 +36,8 @@ export function run6502(vm: usize, budget: i32): i32 {
   let intLines = irqLine | <i32>load<u8>(vm, STATE_NMI);
   // An instruction whose device reads are being replayed is finished before any interrupt.
   let ioHold = <i32>(load<u8>(vm, STATE_IO_READ_LEN) != 0 && load<u64>(vm, STATE_IO_STAMP) == load<u64>(vm, STATE_CYCLES));
-  let cycles = 0, instructions = 0, end = budget, reason = 0;
-  let op = -1, opPc = pc, ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
+  let cycles = 0, instructions = 0, end = budget, reason = 0, op = -1, opPc = pc;
+  let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
 
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
@@ -127,29 +127,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0x03: { // SLO izx
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (t + x) & 0xFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v >> 7; w = (v << 1) & 0xFF;
-        v = w;
-        a |= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
-        break;
-      }
       case 0x04: { // NOP zp
         ea = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -189,25 +166,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 5;
         break;
       }
-      case 0x07: { // SLO zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v >> 7; w = (v << 1) & 0xFF;
-        v = w;
-        a |= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x08: { // PHP imp
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
@@ -227,15 +185,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cf = v >> 7; w = (v << 1) & 0xFF;
         nf = zf = w;
         a = w;
-        cycles += 2;
-        break;
-      }
-      case 0x0B: { // ANC imm
-        v = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        a &= v;
-        nf = zf = a;
-        cf = a >> 7;
         cycles += 2;
         break;
       }
@@ -287,28 +236,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x0F: { // SLO abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v >> 7; w = (v << 1) & 0xFF;
-        v = w;
-        a |= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x10: { // BPL rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -330,12 +257,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 5;
@@ -345,29 +271,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0x13: { // SLO izy
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v >> 7; w = (v << 1) & 0xFF;
-        v = w;
-        a |= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0x14: { // NOP zpx
@@ -412,26 +315,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x17: { // SLO zpx
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = (ea + x) & 0xFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v >> 7; w = (v << 1) & 0xFF;
-        v = w;
-        a |= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x18: { // CLC imp
         cf = 0;
         cycles += 2;
@@ -444,12 +327,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 4;
@@ -460,29 +342,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0x1B: { // SLO aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v >> 7; w = (v << 1) & 0xFF;
-        v = w;
-        a |= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
       case 0x1C: { // NOP abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -490,12 +349,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -506,12 +364,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 4;
@@ -531,29 +388,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         old = v;
         cf = v >> 7; w = (v << 1) & 0xFF;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
-      case 0x1F: { // SLO abx
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + x) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v >> 7; w = (v << 1) & 0xFF;
-        v = w;
-        a |= v;
-        nf = zf = a;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -593,29 +427,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0x23: { // RLA izx
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (t + x) & 0xFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
-        v = w;
-        a &= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0x24: { // BIT zp
@@ -658,25 +469,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 5;
         break;
       }
-      case 0x27: { // RLA zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
-        v = w;
-        a &= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x28: { // PLP imp
         s = (s + 1) & 0xFF;
         t = load<u8>(vm + (0x100 | s));
@@ -698,15 +490,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
         nf = zf = w;
         a = w;
-        cycles += 2;
-        break;
-      }
-      case 0x2B: { // ANC imm
-        v = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        a &= v;
-        nf = zf = a;
-        cf = a >> 7;
         cycles += 2;
         break;
       }
@@ -759,28 +542,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x2F: { // RLA abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
-        v = w;
-        a &= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x30: { // BMI rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -802,12 +563,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 5;
@@ -817,29 +577,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0x33: { // RLA izy
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
-        v = w;
-        a &= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0x34: { // NOP zpx
@@ -884,26 +621,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x37: { // RLA zpx
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = (ea + x) & 0xFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
-        v = w;
-        a &= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x38: { // SEC imp
         cf = 1;
         cycles += 2;
@@ -916,12 +633,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 4;
@@ -932,29 +648,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0x3B: { // RLA aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
-        v = w;
-        a &= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
       case 0x3C: { // NOP abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -962,12 +655,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -978,12 +670,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 4;
@@ -1003,29 +694,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         old = v;
         w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
-      case 0x3F: { // RLA abx
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + x) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
-        v = w;
-        a &= v;
-        nf = zf = a;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -1068,29 +736,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0x43: { // SRE izx
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (t + x) & 0xFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v & 1; w = v >> 1;
-        v = w;
-        a ^= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
-        break;
-      }
       case 0x44: { // NOP zp
         ea = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -1130,25 +775,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 5;
         break;
       }
-      case 0x47: { // SRE zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v & 1; w = v >> 1;
-        v = w;
-        a ^= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x48: { // PHA imp
         store<u8>(vm + 0x100 + s, a);
         s = (s - 1) & 0xFF;
@@ -1168,14 +794,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cf = v & 1; w = v >> 1;
         nf = zf = w;
         a = w;
-        cycles += 2;
-        break;
-      }
-      case 0x4B: { // ALR imm
-        v = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        a &= v; cf = a & 1; a >>= 1;
-        nf = zf = a;
         cycles += 2;
         break;
       }
@@ -1225,28 +843,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x4F: { // SRE abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v & 1; w = v >> 1;
-        v = w;
-        a ^= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x50: { // BVC rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -1268,12 +864,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 5;
@@ -1283,29 +878,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0x53: { // SRE izy
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v & 1; w = v >> 1;
-        v = w;
-        a ^= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0x54: { // NOP zpx
@@ -1350,26 +922,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x57: { // SRE zpx
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = (ea + x) & 0xFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v & 1; w = v >> 1;
-        v = w;
-        a ^= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x58: { // CLI imp
         iOld = p & 0x04; p &= ~0x04;
         cycles += 2;
@@ -1382,12 +934,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 4;
@@ -1398,29 +949,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0x5B: { // SRE aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v & 1; w = v >> 1;
-        v = w;
-        a ^= v;
-        nf = zf = a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
       case 0x5C: { // NOP abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -1428,12 +956,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -1444,12 +971,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 4;
@@ -1469,29 +995,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         old = v;
         cf = v & 1; w = v >> 1;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
-      case 0x5F: { // SRE abx
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + x) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        cf = v & 1; w = v >> 1;
-        v = w;
-        a ^= v;
-        nf = zf = a;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -1529,29 +1032,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0x63: { // RRA izx
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (t + x) & 0xFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v >> 1) | (cf << 7); cf = v & 1;
-        v = w;
-        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0x64: { // NOP zp
@@ -1593,25 +1073,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 5;
         break;
       }
-      case 0x67: { // RRA zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v >> 1) | (cf << 7); cf = v & 1;
-        v = w;
-        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x68: { // PLA imp
         s = (s + 1) & 0xFF;
         a = load<u8>(vm + (0x100 | s));
@@ -1632,13 +1093,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         w = (v >> 1) | (cf << 7); cf = v & 1;
         nf = zf = w;
         a = w;
-        cycles += 2;
-        break;
-      }
-      case 0x6B: { // ARR imm
-        v = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = arr(a & v, cf, p & 0x08); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;
         cycles += 2;
         break;
       }
@@ -1691,28 +1145,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x6F: { // RRA abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v >> 1) | (cf << 7); cf = v & 1;
-        v = w;
-        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x70: { // BVS rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -1734,12 +1166,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 5;
@@ -1749,29 +1180,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0x73: { // RRA izy
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v >> 1) | (cf << 7); cf = v & 1;
-        v = w;
-        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0x74: { // NOP zpx
@@ -1816,26 +1224,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x77: { // RRA zpx
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = (ea + x) & 0xFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v >> 1) | (cf << 7); cf = v & 1;
-        v = w;
-        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x78: { // SEI imp
         iOld = p & 0x04; p |= 0x04;
         cycles += 2;
@@ -1848,12 +1236,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 4;
@@ -1864,29 +1251,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0x7B: { // RRA aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v >> 1) | (cf << 7); cf = v & 1;
-        v = w;
-        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
       case 0x7C: { // NOP abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -1894,12 +1258,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -1910,12 +1273,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 4;
@@ -1935,29 +1297,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         old = v;
         w = (v >> 1) | (cf << 7); cf = v & 1;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
-      case 0x7F: { // RRA abx
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + x) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v >> 1) | (cf << 7); cf = v & 1;
-        v = w;
-        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -1991,20 +1330,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0x83: { // SAX izx
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (t + x) & 0xFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        ea = lo | (hi << 8);
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a & x); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), a & x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x84: { // STY zp
         ea = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -2035,16 +1360,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 3;
         break;
       }
-      case 0x87: { // SAX zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a & x); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), a & x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 3;
-        break;
-      }
       case 0x88: { // DEY imp
         y = (y - 1) & 0xFF; nf = zf = y;
         cycles += 2;
@@ -2058,14 +1373,6 @@ export function run6502(vm: usize, budget: i32): i32 {
       }
       case 0x8A: { // TXA imp
         a = x; nf = zf = a;
-        cycles += 2;
-        break;
-      }
-      case 0x8B: { // ANE imm
-        v = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        a = (a | 0xEE) & x & v;
-        nf = zf = a;
         cycles += 2;
         break;
       }
@@ -2108,19 +1415,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 4;
         break;
       }
-      case 0x8F: { // SAX abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a & x); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), a & x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 4;
-        break;
-      }
       case 0x90: { // BCC rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -2153,22 +1447,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0x93: { // SHA izy
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        v = (a & x) & ((base >> 8) + 1);
-        if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
         break;
       }
       case 0x94: { // STY zpx
@@ -2204,17 +1482,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 4;
         break;
       }
-      case 0x97: { // SAX zpy
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = (ea + y) & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a & x); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), a & x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 4;
-        break;
-      }
       case 0x98: { // TYA imp
         a = y; nf = zf = a;
         cycles += 2;
@@ -2239,39 +1506,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0x9B: { // TAS aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        s = a & x;
-        v = (a & x) & ((base >> 8) + 1);
-        if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0x9C: { // SHY abx
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + x) & 0xFFFF;
-        v = (y) & ((base >> 8) + 1);
-        if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x9D: { // STA abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -2283,38 +1517,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0x9E: { // SHX aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        v = (x) & ((base >> 8) + 1);
-        if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0x9F: { // SHA aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        v = (a & x) & ((base >> 8) + 1);
-        if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
         cycles += 5;
         break;
       }
@@ -2348,22 +1550,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         x = v;
         nf = zf = x;
         cycles += 2;
-        break;
-      }
-      case 0xA3: { // LAX izx
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (t + x) & 0xFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        a = x = v;
-        nf = zf = a;
-        cycles += 6;
         break;
       }
       case 0xA4: { // LDY zp
@@ -2402,18 +1588,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 3;
         break;
       }
-      case 0xA7: { // LAX zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        a = x = v;
-        nf = zf = a;
-        cycles += 3;
-        break;
-      }
       case 0xA8: { // TAY imp
         y = a; nf = zf = y;
         cycles += 2;
@@ -2429,14 +1603,6 @@ export function run6502(vm: usize, budget: i32): i32 {
       }
       case 0xAA: { // TAX imp
         x = a; nf = zf = x;
-        cycles += 2;
-        break;
-      }
-      case 0xAB: { // LXA imm
-        v = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        a = x = (a | 0xEE) & v;
-        nf = zf = a;
         cycles += 2;
         break;
       }
@@ -2485,21 +1651,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 4;
         break;
       }
-      case 0xAF: { // LAX abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        a = x = v;
-        nf = zf = a;
-        cycles += 4;
-        break;
-      }
       case 0xB0: { // BCS rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -2521,12 +1672,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 5;
@@ -2536,24 +1686,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0xB3: { // LAX izy
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        a = x = v;
-        nf = zf = a;
-        cycles += 5;
         break;
       }
       case 0xB4: { // LDY zpx
@@ -2595,19 +1727,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 4;
         break;
       }
-      case 0xB7: { // LAX zpy
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = (ea + y) & 0xFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        a = x = v;
-        nf = zf = a;
-        cycles += 4;
-        break;
-      }
       case 0xB8: { // CLV imp
         vf = 0;
         cycles += 2;
@@ -2620,12 +1739,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 4;
@@ -2636,24 +1754,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0xBB: { // LAS aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        a = x = s = v & s;
-        nf = zf = a;
-        cycles += 4;
-        break;
-      }
       case 0xBC: { // LDY abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -2661,12 +1761,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         y = v;
         nf = zf = y;
         cycles += 4;
@@ -2679,12 +1778,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 4;
@@ -2697,32 +1795,13 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         x = v;
         nf = zf = x;
-        cycles += 4;
-        break;
-      }
-      case 0xBF: { // LAX aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        a = x = v;
-        nf = zf = a;
         cycles += 4;
         break;
       }
@@ -2754,29 +1833,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         v = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
         cycles += 2;
-        break;
-      }
-      case 0xC3: { // DCP izx
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (t + x) & 0xFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v - 1) & 0xFF;
-        v = w;
-        cf = <i32>(a >= v);
-        nf = zf = (a - v) & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0xC4: { // CPY zp
@@ -2820,25 +1876,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 5;
         break;
       }
-      case 0xC7: { // DCP zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v - 1) & 0xFF;
-        v = w;
-        cf = <i32>(a >= v);
-        nf = zf = (a - v) & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0xC8: { // INY imp
         y = (y + 1) & 0xFF; nf = zf = y;
         cycles += 2;
@@ -2854,14 +1891,6 @@ export function run6502(vm: usize, budget: i32): i32 {
       }
       case 0xCA: { // DEX imp
         x = (x - 1) & 0xFF; nf = zf = x;
-        cycles += 2;
-        break;
-      }
-      case 0xCB: { // SBX imm
-        v = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (a & x) - v; cf = <i32>(t >= 0); x = t & 0xFF;
-        nf = zf = x;
         cycles += 2;
         break;
       }
@@ -2915,28 +1944,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0xCF: { // DCP abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v - 1) & 0xFF;
-        v = w;
-        cf = <i32>(a >= v);
-        nf = zf = (a - v) & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0xD0: { // BNE rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -2958,12 +1965,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 5;
@@ -2973,29 +1979,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0xD3: { // DCP izy
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v - 1) & 0xFF;
-        v = w;
-        cf = <i32>(a >= v);
-        nf = zf = (a - v) & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0xD4: { // NOP zpx
@@ -3040,26 +2023,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0xD7: { // DCP zpx
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = (ea + x) & 0xFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v - 1) & 0xFF;
-        v = w;
-        cf = <i32>(a >= v);
-        nf = zf = (a - v) & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0xD8: { // CLD imp
         p &= ~0x08;
         cycles += 2;
@@ -3072,12 +2035,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 4;
@@ -3088,29 +2050,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0xDB: { // DCP aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v - 1) & 0xFF;
-        v = w;
-        cf = <i32>(a >= v);
-        nf = zf = (a - v) & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
       case 0xDC: { // NOP abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -3118,12 +2057,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -3134,12 +2072,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 4;
@@ -3159,29 +2096,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         old = v;
         w = (v - 1) & 0xFF;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
-      case 0xDF: { // DCP abx
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + x) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v - 1) & 0xFF;
-        v = w;
-        cf = <i32>(a >= v);
-        nf = zf = (a - v) & 0xFF;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -3219,29 +2133,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0xE3: { // ISC izx
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        t = (t + x) & 0xFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v + 1) & 0xFF;
-        v = w;
-        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
-        break;
-      }
       case 0xE4: { // CPX zp
         ea = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -3276,25 +2167,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         old = v;
         w = (v + 1) & 0xFF;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0xE7: { // ISC zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v + 1) & 0xFF;
-        v = w;
-        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -3378,28 +2250,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0xEF: { // ISC abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v + 1) & 0xFF;
-        v = w;
-        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0xF0: { // BEQ rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -3421,12 +2271,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 5;
@@ -3436,29 +2285,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
         cycles += 2;
-        break;
-      }
-      case 0xF3: { // ISC izy
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        lo = load<u8>(vm + (t));
-        hi = load<u8>(vm + ((t + 1) & 0xFF));
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v + 1) & 0xFF;
-        v = w;
-        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 8;
         break;
       }
       case 0xF4: { // NOP zpx
@@ -3503,26 +2329,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0xF7: { // ISC zpx
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = (ea + x) & 0xFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v + 1) & 0xFF;
-        v = w;
-        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0xF8: { // SED imp
         p |= 0x08;
         cycles += 2;
@@ -3535,12 +2341,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 4;
@@ -3551,29 +2356,6 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 2;
         break;
       }
-      case 0xFB: { // ISC aby
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + y) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v + 1) & 0xFF;
-        v = w;
-        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
-        break;
-      }
       case 0xFC: { // NOP abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -3581,12 +2363,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -3597,12 +2378,11 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 4;
@@ -3629,27 +2409,91 @@ export function run6502(vm: usize, budget: i32): i32 {
         cycles += 7;
         break;
       }
-      case 0xFF: { // ISC abx
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        base = lo | (hi << 8);
-        ea = (base + x) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = (v + 1) & 0xFF;
-        v = w;
-        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
-        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 7;
+      case 0x03: // SLO izx
+      case 0x07: // SLO zp
+      case 0x0B: // ANC imm
+      case 0x0F: // SLO abs
+      case 0x13: // SLO izy
+      case 0x17: // SLO zpx
+      case 0x1B: // SLO aby
+      case 0x1F: // SLO abx
+      case 0x23: // RLA izx
+      case 0x27: // RLA zp
+      case 0x2B: // ANC imm
+      case 0x2F: // RLA abs
+      case 0x33: // RLA izy
+      case 0x37: // RLA zpx
+      case 0x3B: // RLA aby
+      case 0x3F: // RLA abx
+      case 0x43: // SRE izx
+      case 0x47: // SRE zp
+      case 0x4B: // ALR imm
+      case 0x4F: // SRE abs
+      case 0x53: // SRE izy
+      case 0x57: // SRE zpx
+      case 0x5B: // SRE aby
+      case 0x5F: // SRE abx
+      case 0x63: // RRA izx
+      case 0x67: // RRA zp
+      case 0x6B: // ARR imm
+      case 0x6F: // RRA abs
+      case 0x73: // RRA izy
+      case 0x77: // RRA zpx
+      case 0x7B: // RRA aby
+      case 0x7F: // RRA abx
+      case 0x83: // SAX izx
+      case 0x87: // SAX zp
+      case 0x8B: // ANE imm
+      case 0x8F: // SAX abs
+      case 0x93: // SHA izy
+      case 0x97: // SAX zpy
+      case 0x9B: // TAS aby
+      case 0x9C: // SHY abx
+      case 0x9E: // SHX aby
+      case 0x9F: // SHA aby
+      case 0xA3: // LAX izx
+      case 0xA7: // LAX zp
+      case 0xAB: // LXA imm
+      case 0xAF: // LAX abs
+      case 0xB3: // LAX izy
+      case 0xB7: // LAX zpy
+      case 0xBB: // LAS aby
+      case 0xBF: // LAX aby
+      case 0xC3: // DCP izx
+      case 0xC7: // DCP zp
+      case 0xCB: // SBX imm
+      case 0xCF: // DCP abs
+      case 0xD3: // DCP izy
+      case 0xD7: // DCP zpx
+      case 0xDB: // DCP aby
+      case 0xDF: // DCP abx
+      case 0xE3: // ISC izx
+      case 0xE7: // ISC zp
+      case 0xEF: // ISC abs
+      case 0xF3: // ISC izy
+      case 0xF7: // ISC zpx
+      case 0xFB: // ISC aby
+      case 0xFF: // ISC abx
+      {
+        store<u16>(vm, pc, STATE_PC);
+        store<u8>(vm, a, STATE_A);
+        store<u8>(vm, x, STATE_X);
+        store<u8>(vm, y, STATE_Y);
+        store<u8>(vm, s, STATE_S);
+        store<u8>(vm, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf), STATE_P);
+        t = rare6502(vm, op, cycles);
+        pc = <i32>load<u16>(vm, STATE_PC);
+        a = <i32>load<u8>(vm, STATE_A);
+        x = <i32>load<u8>(vm, STATE_X);
+        y = <i32>load<u8>(vm, STATE_Y);
+        s = <i32>load<u8>(vm, STATE_S);
+        p = <i32>load<u8>(vm, STATE_P);
+        nf = p; zf = (p & 2) ^ 2; cf = p & 1; vf = p & 0x40;
+        cycles += t & 0xFF;
+        if (t >> 8) {
+          reason = t >> 8; end = 0;
+          if (reason == EXIT_DEVICE_READ) instructions--; // abandoned: it runs again
+        }
         break;
       }
       default: unreachable();
@@ -3674,6 +2518,1243 @@ export function run6502(vm: usize, budget: i32): i32 {
   return reason;
 }
 
+/** One rarely executed 6502 instruction, whose opcode `op` has been fetched: see isRare in scripts/gen-core.ts. */
+function rare6502(vm: usize, op: i32, cycles0: i32): i32 {
+  let pc = <i32>load<u16>(vm, STATE_PC);
+  let a = <i32>load<u8>(vm, STATE_A);
+  let x = <i32>load<u8>(vm, STATE_X);
+  let y = <i32>load<u8>(vm, STATE_Y);
+  let s = <i32>load<u8>(vm, STATE_S);
+  let p = <i32>load<u8>(vm, STATE_P);
+  let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;
+  const stopOnSelfLoop = <i32>load<u8>(vm, STATE_FLAGS) & RUN_STOP_ON_SELF_LOOP;
+  let cycles = cycles0, end = 1, reason = 0, opPc = (pc - 1) & 0xFFFF;
+  let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
+  do {
+    switch (op) {
+        case 0x03: { // SLO izx
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (t + x) & 0xFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v >> 7; w = (v << 1) & 0xFF;
+          v = w;
+          a |= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0x07: { // SLO zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v >> 7; w = (v << 1) & 0xFF;
+          v = w;
+          a |= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x0B: { // ANC imm
+          v = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          a &= v;
+          nf = zf = a;
+          cf = a >> 7;
+          cycles += 2;
+          break;
+        }
+        case 0x0F: { // SLO abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v >> 7; w = (v << 1) & 0xFF;
+          v = w;
+          a |= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x13: { // SLO izy
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v >> 7; w = (v << 1) & 0xFF;
+          v = w;
+          a |= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0x17: { // SLO zpx
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = (ea + x) & 0xFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v >> 7; w = (v << 1) & 0xFF;
+          v = w;
+          a |= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x1B: { // SLO aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v >> 7; w = (v << 1) & 0xFF;
+          v = w;
+          a |= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0x1F: { // SLO abx
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + x) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v >> 7; w = (v << 1) & 0xFF;
+          v = w;
+          a |= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0x23: { // RLA izx
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (t + x) & 0xFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+          v = w;
+          a &= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0x27: { // RLA zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+          v = w;
+          a &= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x2B: { // ANC imm
+          v = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          a &= v;
+          nf = zf = a;
+          cf = a >> 7;
+          cycles += 2;
+          break;
+        }
+        case 0x2F: { // RLA abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+          v = w;
+          a &= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x33: { // RLA izy
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+          v = w;
+          a &= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0x37: { // RLA zpx
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = (ea + x) & 0xFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+          v = w;
+          a &= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x3B: { // RLA aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+          v = w;
+          a &= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0x3F: { // RLA abx
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + x) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+          v = w;
+          a &= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0x43: { // SRE izx
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (t + x) & 0xFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v & 1; w = v >> 1;
+          v = w;
+          a ^= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0x47: { // SRE zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v & 1; w = v >> 1;
+          v = w;
+          a ^= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x4B: { // ALR imm
+          v = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          a &= v; cf = a & 1; a >>= 1;
+          nf = zf = a;
+          cycles += 2;
+          break;
+        }
+        case 0x4F: { // SRE abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v & 1; w = v >> 1;
+          v = w;
+          a ^= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x53: { // SRE izy
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v & 1; w = v >> 1;
+          v = w;
+          a ^= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0x57: { // SRE zpx
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = (ea + x) & 0xFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v & 1; w = v >> 1;
+          v = w;
+          a ^= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x5B: { // SRE aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v & 1; w = v >> 1;
+          v = w;
+          a ^= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0x5F: { // SRE abx
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + x) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          cf = v & 1; w = v >> 1;
+          v = w;
+          a ^= v;
+          nf = zf = a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0x63: { // RRA izx
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (t + x) & 0xFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v >> 1) | (cf << 7); cf = v & 1;
+          v = w;
+          if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0x67: { // RRA zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v >> 1) | (cf << 7); cf = v & 1;
+          v = w;
+          if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x6B: { // ARR imm
+          v = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = arr(a & v, cf, p & 0x08); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;
+          cycles += 2;
+          break;
+        }
+        case 0x6F: { // RRA abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v >> 1) | (cf << 7); cf = v & 1;
+          v = w;
+          if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x73: { // RRA izy
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v >> 1) | (cf << 7); cf = v & 1;
+          v = w;
+          if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0x77: { // RRA zpx
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = (ea + x) & 0xFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v >> 1) | (cf << 7); cf = v & 1;
+          v = w;
+          if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x7B: { // RRA aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v >> 1) | (cf << 7); cf = v & 1;
+          v = w;
+          if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0x7F: { // RRA abx
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + x) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v >> 1) | (cf << 7); cf = v & 1;
+          v = w;
+          if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0x83: { // SAX izx
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (t + x) & 0xFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          ea = lo | (hi << 8);
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a & x); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), a & x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x87: { // SAX zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a & x); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), a & x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 3;
+          break;
+        }
+        case 0x8B: { // ANE imm
+          v = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          a = (a | 0xEE) & x & v;
+          nf = zf = a;
+          cycles += 2;
+          break;
+        }
+        case 0x8F: { // SAX abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a & x); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), a & x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 4;
+          break;
+        }
+        case 0x93: { // SHA izy
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          v = (a & x) & ((base >> 8) + 1);
+          if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x97: { // SAX zpy
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = (ea + y) & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, a & x); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), a & x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 4;
+          break;
+        }
+        case 0x9B: { // TAS aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          s = a & x;
+          v = (a & x) & ((base >> 8) + 1);
+          if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x9C: { // SHY abx
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + x) & 0xFFFF;
+          v = (y) & ((base >> 8) + 1);
+          if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x9E: { // SHX aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          v = (x) & ((base >> 8) + 1);
+          if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x9F: { // SHA aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          v = (a & x) & ((base >> 8) + 1);
+          if ((ea ^ base) & 0xFF00) ea = (ea & 0xFF) | (v << 8);
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, v); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), v); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xA3: { // LAX izx
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (t + x) & 0xFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          a = x = v;
+          nf = zf = a;
+          cycles += 6;
+          break;
+        }
+        case 0xA7: { // LAX zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          a = x = v;
+          nf = zf = a;
+          cycles += 3;
+          break;
+        }
+        case 0xAB: { // LXA imm
+          v = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          a = x = (a | 0xEE) & v;
+          nf = zf = a;
+          cycles += 2;
+          break;
+        }
+        case 0xAF: { // LAX abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          a = x = v;
+          nf = zf = a;
+          cycles += 4;
+          break;
+        }
+        case 0xB3: { // LAX izy
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          cycles += ((ea ^ base) >> 8) & 1;
+          a = x = v;
+          nf = zf = a;
+          cycles += 5;
+          break;
+        }
+        case 0xB7: { // LAX zpy
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = (ea + y) & 0xFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          a = x = v;
+          nf = zf = a;
+          cycles += 4;
+          break;
+        }
+        case 0xBB: { // LAS aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          cycles += ((ea ^ base) >> 8) & 1;
+          a = x = s = v & s;
+          nf = zf = a;
+          cycles += 4;
+          break;
+        }
+        case 0xBF: { // LAX aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          cycles += ((ea ^ base) >> 8) & 1;
+          a = x = v;
+          nf = zf = a;
+          cycles += 4;
+          break;
+        }
+        case 0xC3: { // DCP izx
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (t + x) & 0xFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v - 1) & 0xFF;
+          v = w;
+          cf = <i32>(a >= v);
+          nf = zf = (a - v) & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0xC7: { // DCP zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v - 1) & 0xFF;
+          v = w;
+          cf = <i32>(a >= v);
+          nf = zf = (a - v) & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xCB: { // SBX imm
+          v = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (a & x) - v; cf = <i32>(t >= 0); x = t & 0xFF;
+          nf = zf = x;
+          cycles += 2;
+          break;
+        }
+        case 0xCF: { // DCP abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v - 1) & 0xFF;
+          v = w;
+          cf = <i32>(a >= v);
+          nf = zf = (a - v) & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0xD3: { // DCP izy
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v - 1) & 0xFF;
+          v = w;
+          cf = <i32>(a >= v);
+          nf = zf = (a - v) & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0xD7: { // DCP zpx
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = (ea + x) & 0xFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v - 1) & 0xFF;
+          v = w;
+          cf = <i32>(a >= v);
+          nf = zf = (a - v) & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0xDB: { // DCP aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v - 1) & 0xFF;
+          v = w;
+          cf = <i32>(a >= v);
+          nf = zf = (a - v) & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0xDF: { // DCP abx
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + x) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v - 1) & 0xFF;
+          v = w;
+          cf = <i32>(a >= v);
+          nf = zf = (a - v) & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0xE3: { // ISC izx
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          t = (t + x) & 0xFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v + 1) & 0xFF;
+          v = w;
+          if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0xE7: { // ISC zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v + 1) & 0xFF;
+          v = w;
+          if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xEF: { // ISC abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v + 1) & 0xFF;
+          v = w;
+          if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0xF3: { // ISC izy
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          lo = load<u8>(vm + (t));
+          hi = load<u8>(vm + ((t + 1) & 0xFF));
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v + 1) & 0xFF;
+          v = w;
+          if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 8;
+          break;
+        }
+        case 0xF7: { // ISC zpx
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = (ea + x) & 0xFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v + 1) & 0xFF;
+          v = w;
+          if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0xFB: { // ISC aby
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + y) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v + 1) & 0xFF;
+          v = w;
+          if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+        case 0xFF: { // ISC abx
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          base = lo | (hi << 8);
+          ea = (base + x) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = (v + 1) & 0xFF;
+          v = w;
+          if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+          else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, old); ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 7;
+          break;
+        }
+      default: unreachable();
+    }
+  } while (false);
+  store<u16>(vm, pc, STATE_PC);
+  store<u8>(vm, a, STATE_A);
+  store<u8>(vm, x, STATE_X);
+  store<u8>(vm, y, STATE_Y);
+  store<u8>(vm, s, STATE_S);
+  store<u8>(vm, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf), STATE_P);
+  return (cycles - cycles0) | (reason << 8);
+}
+
 /** Run of the WDC 65C02: see assembly/index.ts. */
 export function run65c02(vm: usize, budget: i32): i32 {
   let pc = <i32>load<u16>(vm, STATE_PC);
@@ -3693,8 +3774,8 @@ export function run65c02(vm: usize, budget: i32): i32 {
   let intLines = irqLine | <i32>load<u8>(vm, STATE_NMI);
   // An instruction whose device reads are being replayed is finished before any interrupt.
   let ioHold = <i32>(load<u8>(vm, STATE_IO_READ_LEN) != 0 && load<u64>(vm, STATE_IO_STAMP) == load<u64>(vm, STATE_CYCLES));
-  let cycles = 0, instructions = 0, end = budget, reason = 0;
-  let op = -1, opPc = pc, ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
+  let cycles = 0, instructions = 0, end = budget, reason = 0, op = -1, opPc = pc;
+  let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
 
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
@@ -3790,22 +3871,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 1;
         break;
       }
-      case 0x04: { // TSB zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        zf = a & v; w = v | a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x05: { // ORA zp
         ea = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -3828,22 +3893,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         old = v;
         cf = v >> 7; w = (v << 1) & 0xFF;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0x07: { // RMB0 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v & 0xFE;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -3877,25 +3926,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
-        break;
-      }
-      case 0x0C: { // TSB abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        zf = a & v; w = v | a;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
         break;
       }
       case 0x0D: { // ORA abs
@@ -3933,23 +3963,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x0F: { // BBR0 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (!(v & 0x01)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
-        break;
-      }
       case 0x10: { // BPL rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -3971,12 +3984,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 5;
@@ -4001,22 +4013,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         
         cycles += 1;
-        break;
-      }
-      case 0x14: { // TRB zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        zf = a & v; w = v & ~a & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
         break;
       }
       case 0x15: { // ORA zpx
@@ -4050,22 +4046,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x17: { // RMB1 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v & 0xFD;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x18: { // CLC imp
         cf = 0;
         cycles += 2;
@@ -4078,12 +4058,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 4;
@@ -4103,25 +4082,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 1;
         break;
       }
-      case 0x1C: { // TRB abs
-        lo = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        hi = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        ea = lo | (hi << 8);
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        zf = a & v; w = v & ~a & 0xFF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 6;
-        break;
-      }
       case 0x1D: { // ORA abx
         lo = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -4129,12 +4089,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 4;
@@ -4147,12 +4106,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         old = v;
         cf = v >> 7; w = (v << 1) & 0xFF;
         nf = zf = w;
@@ -4161,23 +4119,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
         cycles += 6;
-        break;
-      }
-      case 0x1F: { // BBR1 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (!(v & 0x02)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
         break;
       }
       case 0x20: { // JSR abs
@@ -4253,22 +4194,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         old = v;
         w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0x27: { // RMB2 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v & 0xFB;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -4355,23 +4280,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x2F: { // BBR2 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (!(v & 0x04)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
-        break;
-      }
       case 0x30: { // BMI rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -4393,12 +4301,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 5;
@@ -4468,22 +4375,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x37: { // RMB3 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v & 0xF7;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x38: { // SEC imp
         cf = 1;
         cycles += 2;
@@ -4496,12 +4387,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 4;
@@ -4528,12 +4418,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         zf = a & v; nf = v; vf = v & 0x40;
         cycles += 4;
         break;
@@ -4545,12 +4434,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 4;
@@ -4563,12 +4451,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         old = v;
         w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
         nf = zf = w;
@@ -4577,23 +4464,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
         cycles += 6;
-        break;
-      }
-      case 0x3F: { // BBR3 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (!(v & 0x08)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
         break;
       }
       case 0x40: { // RTI imp
@@ -4676,22 +4546,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 5;
         break;
       }
-      case 0x47: { // RMB4 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v & 0xEF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x48: { // PHA imp
         store<u8>(vm + 0x100 + s, a);
         s = (s - 1) & 0xFF;
@@ -4766,23 +4620,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x4F: { // BBR4 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (!(v & 0x10)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
-        break;
-      }
       case 0x50: { // BVC rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -4804,12 +4641,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 5;
@@ -4878,22 +4714,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x57: { // RMB5 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v & 0xDF;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x58: { // CLI imp
         iOld = p & 0x04; p &= ~0x04;
         cycles += 2;
@@ -4906,12 +4726,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 4;
@@ -4949,12 +4768,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 4;
@@ -4967,12 +4785,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         old = v;
         cf = v & 1; w = v >> 1;
         nf = zf = w;
@@ -4981,23 +4798,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
         cycles += 6;
-        break;
-      }
-      case 0x5F: { // BBR5 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (!(v & 0x20)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
         break;
       }
       case 0x60: { // RTS imp
@@ -5074,22 +4874,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         old = v;
         w = (v >> 1) | (cf << 7); cf = v & 1;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0x67: { // RMB6 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v & 0xBF;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -5179,23 +4963,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x6F: { // BBR6 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (!(v & 0x40)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
-        break;
-      }
       case 0x70: { // BVS rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -5217,12 +4984,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         }
         if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
@@ -5297,22 +5063,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0x77: { // RMB7 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v & 0x7F;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x78: { // SEI imp
         iOld = p & 0x04; p |= 0x04;
         cycles += 2;
@@ -5325,12 +5075,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         }
         if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
@@ -5373,12 +5122,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         }
         if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
@@ -5393,12 +5141,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         old = v;
         w = (v >> 1) | (cf << 7); cf = v & 1;
         nf = zf = w;
@@ -5407,23 +5154,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
         cycles += 6;
-        break;
-      }
-      case 0x7F: { // BBR7 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (!(v & 0x80)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
         break;
       }
       case 0x80: { // BRA rel
@@ -5496,22 +5226,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 3;
         break;
       }
-      case 0x87: { // SMB0 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v | 0x01;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x88: { // DEY imp
         y = (y - 1) & 0xFF; nf = zf = y;
         cycles += 2;
@@ -5572,23 +5286,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, x); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
         cycles += 4;
-        break;
-      }
-      case 0x8F: { // BBS0 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if ((v & 0x01)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
         break;
       }
       case 0x90: { // BCC rel
@@ -5671,22 +5368,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 4;
         break;
       }
-      case 0x97: { // SMB1 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v | 0x02;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0x98: { // TYA imp
         a = y; nf = zf = a;
         cycles += 2;
@@ -5755,23 +5436,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, 0); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), 0); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0x9F: { // BBS1 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if ((v & 0x02)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
         cycles += 5;
         break;
       }
@@ -5849,22 +5513,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 3;
         break;
       }
-      case 0xA7: { // SMB2 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v | 0x04;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0xA8: { // TAY imp
         y = a; nf = zf = y;
         cycles += 2;
@@ -5934,23 +5582,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 4;
         break;
       }
-      case 0xAF: { // BBS2 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if ((v & 0x04)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
-        break;
-      }
       case 0xB0: { // BCS rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -5972,12 +5603,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 5;
@@ -6043,22 +5673,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 4;
         break;
       }
-      case 0xB7: { // SMB3 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v | 0x08;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0xB8: { // CLV imp
         vf = 0;
         cycles += 2;
@@ -6071,12 +5685,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 4;
@@ -6100,12 +5713,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         y = v;
         nf = zf = y;
         cycles += 4;
@@ -6118,12 +5730,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 4;
@@ -6136,32 +5747,14 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         x = v;
         nf = zf = x;
         cycles += 4;
-        break;
-      }
-      case 0xBF: { // BBS3 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if ((v & 0x08)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
         break;
       }
       case 0xC0: { // CPY imm
@@ -6234,22 +5827,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         old = v;
         w = (v - 1) & 0xFF;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0xC7: { // SMB4 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v | 0x10;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -6330,23 +5907,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0xCF: { // BBS4 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if ((v & 0x10)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
-        break;
-      }
       case 0xD0: { // BNE rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -6368,12 +5928,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 5;
@@ -6442,22 +6001,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0xD7: { // SMB5 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v | 0x20;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0xD8: { // CLD imp
         p &= ~0x08;
         cycles += 2;
@@ -6470,12 +6013,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 4;
@@ -6512,12 +6054,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 4;
@@ -6542,23 +6083,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
         cycles += 7;
-        break;
-      }
-      case 0xDF: { // BBS5 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if ((v & 0x20)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
         break;
       }
       case 0xE0: { // CPX imm
@@ -6635,22 +6159,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         old = v;
         w = (v + 1) & 0xFF;
         nf = zf = w;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
-      case 0xE7: { // SMB6 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v | 0x40;
         attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
@@ -6736,23 +6244,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0xEF: { // BBS6 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if ((v & 0x40)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
-        }
-        cycles += 5;
-        break;
-      }
       case 0xF0: { // BEQ rel
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
@@ -6774,12 +6265,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         hi = load<u8>(vm + ((t + 1) & 0xFF));
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         }
         if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
@@ -6854,22 +6344,6 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 6;
         break;
       }
-      case 0xF7: { // SMB7 zp
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
-          v = ioRead(vm, (ea), cycles);
-          if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
-        } else v = load<u8>(vm + (ea));
-        old = v;
-        w = v | 0x80;
-        attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
-        if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
-          if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
-        } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
-        cycles += 5;
-        break;
-      }
       case 0xF8: { // SED imp
         p |= 0x08;
         cycles += 2;
@@ -6882,12 +6356,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + y) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         }
         if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
@@ -6928,12 +6401,11 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         base = lo | (hi << 8);
         ea = (base + x) & 0xFFFF;
-        if ((ea ^ base) & 0xFF00) {
-        cycles++; }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
         } else v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         }
         if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
@@ -6962,21 +6434,62 @@ export function run65c02(vm: usize, budget: i32): i32 {
         cycles += 7;
         break;
       }
-      case 0xFF: { // BBS7 zpr
-        ea = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        v = load<u8>(vm + (ea));
-        t = load<u8>(vm + pc);
-        pc = (pc + 1) & 0xFFFF;
-        if ((v & 0x80)) {
-        ea = (pc + <i32><i8>t) & 0xFFFF;
-        cycles++;
-        if ((ea ^ pc) & 0xFF00) {
-        cycles++; }
-        pc = ea;
-        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+      case 0x04: // TSB zp
+      case 0x07: // RMB0 zp
+      case 0x0C: // TSB abs
+      case 0x0F: // BBR0 zpr
+      case 0x14: // TRB zp
+      case 0x17: // RMB1 zp
+      case 0x1C: // TRB abs
+      case 0x1F: // BBR1 zpr
+      case 0x27: // RMB2 zp
+      case 0x2F: // BBR2 zpr
+      case 0x37: // RMB3 zp
+      case 0x3F: // BBR3 zpr
+      case 0x47: // RMB4 zp
+      case 0x4F: // BBR4 zpr
+      case 0x57: // RMB5 zp
+      case 0x5F: // BBR5 zpr
+      case 0x67: // RMB6 zp
+      case 0x6F: // BBR6 zpr
+      case 0x77: // RMB7 zp
+      case 0x7F: // BBR7 zpr
+      case 0x87: // SMB0 zp
+      case 0x8F: // BBS0 zpr
+      case 0x97: // SMB1 zp
+      case 0x9F: // BBS1 zpr
+      case 0xA7: // SMB2 zp
+      case 0xAF: // BBS2 zpr
+      case 0xB7: // SMB3 zp
+      case 0xBF: // BBS3 zpr
+      case 0xC7: // SMB4 zp
+      case 0xCF: // BBS4 zpr
+      case 0xD7: // SMB5 zp
+      case 0xDF: // BBS5 zpr
+      case 0xE7: // SMB6 zp
+      case 0xEF: // BBS6 zpr
+      case 0xF7: // SMB7 zp
+      case 0xFF: // BBS7 zpr
+      {
+        store<u16>(vm, pc, STATE_PC);
+        store<u8>(vm, a, STATE_A);
+        store<u8>(vm, x, STATE_X);
+        store<u8>(vm, y, STATE_Y);
+        store<u8>(vm, s, STATE_S);
+        store<u8>(vm, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf), STATE_P);
+        t = rare65c02(vm, op, cycles);
+        pc = <i32>load<u16>(vm, STATE_PC);
+        a = <i32>load<u8>(vm, STATE_A);
+        x = <i32>load<u8>(vm, STATE_X);
+        y = <i32>load<u8>(vm, STATE_Y);
+        s = <i32>load<u8>(vm, STATE_S);
+        p = <i32>load<u8>(vm, STATE_P);
+        nf = p; zf = (p & 2) ^ 2; cf = p & 1; vf = p & 0x40;
+        cycles += t & 0xFF;
+        if (t >> 8) {
+          reason = t >> 8; end = 0;
+          if (reason == EXIT_DEVICE_READ) instructions--; // abandoned: it runs again
         }
-        cycles += 5;
         break;
       }
       default: unreachable();
@@ -6999,6 +6512,630 @@ export function run65c02(vm: usize, budget: i32): i32 {
   store<u64>(vm, load<u64>(vm, STATE_INSTRUCTIONS) + <u64>instructions, STATE_INSTRUCTIONS);
   store<u8>(vm, reason, STATE_EXIT_REASON);
   return reason;
+}
+
+/** One rarely executed 65c02 instruction, whose opcode `op` has been fetched: see isRare in scripts/gen-core.ts. */
+function rare65c02(vm: usize, op: i32, cycles0: i32): i32 {
+  let pc = <i32>load<u16>(vm, STATE_PC);
+  let a = <i32>load<u8>(vm, STATE_A);
+  let x = <i32>load<u8>(vm, STATE_X);
+  let y = <i32>load<u8>(vm, STATE_Y);
+  let s = <i32>load<u8>(vm, STATE_S);
+  let p = <i32>load<u8>(vm, STATE_P);
+  let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;
+  const stopOnSelfLoop = <i32>load<u8>(vm, STATE_FLAGS) & RUN_STOP_ON_SELF_LOOP;
+  let cycles = cycles0, end = 1, reason = 0, opPc = (pc - 1) & 0xFFFF;
+  let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
+  do {
+    switch (op) {
+        case 0x04: { // TSB zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          zf = a & v; w = v | a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x07: { // RMB0 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v & 0xFE;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x0C: { // TSB abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          zf = a & v; w = v | a;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x0F: { // BBR0 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (!(v & 0x01)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x14: { // TRB zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          zf = a & v; w = v & ~a & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x17: { // RMB1 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v & 0xFD;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x1C: { // TRB abs
+          lo = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          hi = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          ea = lo | (hi << 8);
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          zf = a & v; w = v & ~a & 0xFF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 6;
+          break;
+        }
+        case 0x1F: { // BBR1 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (!(v & 0x02)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x27: { // RMB2 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v & 0xFB;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x2F: { // BBR2 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (!(v & 0x04)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x37: { // RMB3 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v & 0xF7;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x3F: { // BBR3 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (!(v & 0x08)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x47: { // RMB4 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v & 0xEF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x4F: { // BBR4 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (!(v & 0x10)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x57: { // RMB5 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v & 0xDF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x5F: { // BBR5 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (!(v & 0x20)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x67: { // RMB6 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v & 0xBF;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x6F: { // BBR6 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (!(v & 0x40)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x77: { // RMB7 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v & 0x7F;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x7F: { // BBR7 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (!(v & 0x80)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x87: { // SMB0 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v | 0x01;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x8F: { // BBS0 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if ((v & 0x01)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0x97: { // SMB1 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v | 0x02;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0x9F: { // BBS1 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if ((v & 0x02)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0xA7: { // SMB2 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v | 0x04;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xAF: { // BBS2 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if ((v & 0x04)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0xB7: { // SMB3 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v | 0x08;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xBF: { // BBS3 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if ((v & 0x08)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0xC7: { // SMB4 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v | 0x10;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xCF: { // BBS4 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if ((v & 0x10)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0xD7: { // SMB5 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v | 0x20;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xDF: { // BBS5 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if ((v & 0x20)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0xE7: { // SMB6 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v | 0x40;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xEF: { // BBS6 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if ((v & 0x40)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+        case 0xF7: { // SMB7 zp
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
+            v = ioRead(vm, (ea), cycles);
+            if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; continue; }
+          } else v = load<u8>(vm + (ea));
+          old = v;
+          w = v | 0x80;
+          attr = load<u8>(vm + PAGE_ATTRS + ((ea) >> 8));
+          if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
+            if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
+          } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+          cycles += 5;
+          break;
+        }
+        case 0xFF: { // BBS7 zpr
+          ea = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          v = load<u8>(vm + (ea));
+          t = load<u8>(vm + pc);
+          pc = (pc + 1) & 0xFFFF;
+          if ((v & 0x80)) {
+          ea = (pc + <i32><i8>t) & 0xFFFF;
+          cycles++;
+          if ((ea ^ pc) & 0xFF00) {
+          cycles++; }
+          pc = ea;
+          if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+          }
+          cycles += 5;
+          break;
+        }
+      default: unreachable();
+    }
+  } while (false);
+  store<u16>(vm, pc, STATE_PC);
+  store<u8>(vm, a, STATE_A);
+  store<u8>(vm, x, STATE_X);
+  store<u8>(vm, y, STATE_Y);
+  store<u8>(vm, s, STATE_S);
+  store<u8>(vm, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf), STATE_P);
+  return (cycles - cycles0) | (reason << 8);
 }
 
 /** Debug run of the NMOS 6502 with breakpoints and bus trace: see assembly/index.ts. */
@@ -7024,8 +7161,9 @@ export function debug6502(vm: usize, budget: i32): i32 {
   let tpos = <i32>load<u32>(vm, STATE_TRACE_LEN);
   let tstart = tpos;
   let skipBreakpoint = (flags & RUN_SKIP_BREAKPOINT) | ioHold;
-  let cycles = 0, instructions = 0, end = budget, reason = 0;
-  let op = -1, opPc = pc, ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
+  store<u8>(vm, flags & ~RUN_SKIP_BREAKPOINT, STATE_FLAGS);
+  let cycles = 0, instructions = 0, end = budget, reason = 0, op = -1, opPc = pc;
+  let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
 
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
@@ -7421,12 +7559,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 5;
@@ -7580,12 +7719,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 4;
@@ -7643,12 +7783,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -7665,12 +7806,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 4;
@@ -8057,12 +8199,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 5;
@@ -8216,12 +8359,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 4;
@@ -8279,12 +8423,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -8301,12 +8446,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 4;
@@ -8685,12 +8831,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 5;
@@ -8844,12 +8991,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 4;
@@ -8907,12 +9055,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -8929,12 +9078,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 4;
@@ -9320,12 +9470,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 5;
@@ -9479,12 +9630,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 4;
@@ -9542,12 +9694,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -9564,12 +9717,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 4;
@@ -10379,12 +10533,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 5;
@@ -10413,12 +10568,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = x = v;
         nf = zf = a;
         cycles += 5;
@@ -10517,12 +10673,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 4;
@@ -10549,12 +10706,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = x = s = v & s;
         nf = zf = a;
         cycles += 4;
@@ -10573,12 +10731,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         y = v;
         nf = zf = y;
         cycles += 4;
@@ -10597,12 +10756,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 4;
@@ -10621,12 +10781,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         x = v;
         nf = zf = x;
         cycles += 4;
@@ -10645,12 +10806,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = x = v;
         nf = zf = a;
         cycles += 4;
@@ -10956,12 +11118,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 5;
@@ -11115,12 +11278,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 4;
@@ -11178,12 +11342,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -11200,12 +11365,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 4;
@@ -11571,12 +11737,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 5;
@@ -11730,12 +11897,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 4;
@@ -11793,12 +11961,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cycles += 4;
         break;
       }
@@ -11815,12 +11984,13 @@ export function debug6502(vm: usize, budget: i32): i32 {
         { const da = ((base & 0xFF00) | (ea & 0xFF)); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
         else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
         cycles += 4;
@@ -11932,8 +12102,9 @@ export function debug65c02(vm: usize, budget: i32): i32 {
   let tpos = <i32>load<u32>(vm, STATE_TRACE_LEN);
   let tstart = tpos;
   let skipBreakpoint = (flags & RUN_SKIP_BREAKPOINT) | ioHold;
-  let cycles = 0, instructions = 0, end = budget, reason = 0;
-  let op = -1, opPc = pc, ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
+  store<u8>(vm, flags & ~RUN_SKIP_BREAKPOINT, STATE_FLAGS);
+  let cycles = 0, instructions = 0, end = budget, reason = 0, op = -1, opPc = pc;
+  let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
 
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
@@ -12322,12 +12493,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 5;
@@ -12468,12 +12640,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 4;
@@ -12535,12 +12708,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a |= v;
         nf = zf = a;
         cycles += 4;
@@ -12559,12 +12733,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         old = v;
         cf = v >> 7; w = (v << 1) & 0xFF;
         nf = zf = w;
@@ -12902,12 +13077,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 5;
@@ -13043,12 +13219,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 4;
@@ -13084,12 +13261,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         zf = a & v; nf = v; vf = v & 0x40;
         cycles += 4;
         break;
@@ -13107,12 +13285,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a &= v;
         nf = zf = a;
         cycles += 4;
@@ -13131,12 +13310,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         old = v;
         w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
         nf = zf = w;
@@ -13467,12 +13647,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 5;
@@ -13607,12 +13788,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 4;
@@ -13663,12 +13845,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a ^= v;
         nf = zf = a;
         cycles += 4;
@@ -13687,12 +13870,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         old = v;
         cf = v & 1; w = v >> 1;
         nf = zf = w;
@@ -14054,12 +14238,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         { const da = (ea); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
@@ -14209,12 +14394,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         { const da = (ea); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
@@ -14280,12 +14466,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         { const da = (ea); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
@@ -14309,12 +14496,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         old = v;
         w = (v >> 1) | (cf << 7); cf = v & 1;
         nf = zf = w;
@@ -15100,12 +15288,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 5;
@@ -15233,12 +15422,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 4;
@@ -15271,12 +15461,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         y = v;
         nf = zf = y;
         cycles += 4;
@@ -15295,12 +15486,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         a = v;
         nf = zf = a;
         cycles += 4;
@@ -15319,12 +15511,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         x = v;
         nf = zf = x;
         cycles += 4;
@@ -15640,12 +15833,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 5;
@@ -15780,12 +15974,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 4;
@@ -15841,12 +16036,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         cf = <i32>(a >= v);
         nf = zf = (a - v) & 0xFF;
         cycles += 4;
@@ -16208,12 +16404,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         { const da = (ea); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
@@ -16363,12 +16560,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         { const da = (ea); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
@@ -16428,12 +16626,13 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         { const da = ((pc - 1) & 0xFFFF); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
         }
-        cycles++; }
+        }
         if (load<u8>(vm + PAGE_ATTRS + ((ea) >> 8)) & ATTR_READ_EXIT) {
           v = ioRead(vm, (ea), cycles);
           if (v < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0; tpos = tstart; continue; }
         } else v = load<u8>(vm + (ea));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (ea) | ((v) << 16)); tpos++; }
+        cycles += ((ea ^ base) >> 8) & 1;
         if (p & 0x08) {
         { const da = (ea); const dv = <i32>load<u8>(vm + da);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (da) | ((dv) << 16)); tpos++; }
