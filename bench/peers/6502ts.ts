@@ -4,9 +4,9 @@
 // faster of its two CPU cores and the one its Atari 2600 front ends
 // (Stellerator) use. Memory is the library's own flat 64 KiB RAM bus,
 // `machine/vanilla/Memory`. The image is copied in with the public `poke()`.
-// To start at $0400 we call `cpu.reset()`, then set the public `state.p` (PC)
-// and `executionState = fetch`, which skips the 7-cycle boot that would read
-// the reset vector.
+// To start at $0400 (or `startPc`, in createRun) we call `cpu.reset()`, then
+// set the public `state.p` (PC) and `executionState = fetch`, which skips the
+// 7-cycle boot that would read the reset vector.
 //
 // The CPU is clocked one cycle per `cpu.cycle()` call, as the library's own
 // `vanilla/Board._tick()` loop does (without its event dispatch). An
@@ -46,15 +46,23 @@ const CYCLE_CAP = 200_000_000;
 
 export const name = `6502.ts ${version} (BatchedAccessCpu)`;
 
-export function createKlausRun(image: Uint8Array): () => { cycles: number; instructions: number; pc: number } {
+export type RunResult = { cycles: number; instructions: number; pc: number; peek(address: number): number };
+
+export function createKlausRun(image: Uint8Array): () => RunResult {
+  return createRun(image, 0x0400);
+}
+
+/** Like createKlausRun, for any 64 KiB image that ends in a self-loop, starting at `startPc`. */
+export function createRun(image: Uint8Array, startPc: number): () => RunResult {
   if (image.length !== 0x10000) throw new Error(`expected a 64 KiB image, got ${image.length} bytes`);
   const bus = new Memory();
   const cpu = new BatchedAccessCpu(bus);
+  const peek = (address: number) => bus.peek(address);
 
   return () => {
     for (let i = 0; i < 0x10000; i++) bus.poke(i, image[i]);
     cpu.reset();
-    cpu.state.p = 0x0400;
+    cpu.state.p = startPc;
     cpu.executionState = EXEC_FETCH;
 
     const state = cpu.state;
@@ -68,6 +76,6 @@ export function createKlausRun(image: Uint8Array): () => { cycles: number; instr
         if (state.p === cpu.getLastInstructionPointer()) break;
       }
     }
-    return { cycles, instructions, pc: state.p };
+    return { cycles, instructions, pc: state.p, peek };
   };
 }

@@ -67,7 +67,7 @@ const CYCLE_CAP = 200_000_000;
 
 export const name = `jsbeeb ${jsbeebVersion} (Cpu6502 via fake6502 TEST_6502, cycle-accurate)`;
 
-type KlausResult = { cycles: number; instructions: number; pc: number };
+type KlausResult = { cycles: number; instructions: number; pc: number; peek(address: number): number };
 
 function makeCpu(image: Uint8Array): JsbeebCpu {
   if (image.length !== 0x10000) throw new Error(`expected a 64 KiB image, got ${image.length} bytes`);
@@ -79,16 +79,22 @@ function makeCpu(image: Uint8Array): JsbeebCpu {
   return cpu;
 }
 
-function loadAndReset(cpu: JsbeebCpu, image: Uint8Array): void {
+function loadAndReset(cpu: JsbeebCpu, image: Uint8Array, startPc = 0x0400): void {
   cpu.reset(true); // fresh RAM, peripherals, and cycle counters
   for (let i = 0; i < 0x10000; i++) cpu.writemem(i, image[i]);
-  cpu.pc = 0x0400;
+  cpu.pc = startPc;
 }
 
 const totalCycles = (cpu: JsbeebCpu) => cpu.cycleSeconds * 2_000_000 + cpu.currentCycles;
 
 export function createKlausRun(image: Uint8Array): () => KlausResult {
+  return createRun(image, 0x0400);
+}
+
+/** Like createKlausRun, for any 64 KiB image that ends in a self-loop, starting at `startPc`. */
+export function createRun(image: Uint8Array, startPc: number): () => KlausResult {
   const cpu = makeCpu(image);
+  const peek = (address: number) => cpu.peekmem(address);
   let prevPc = -1;
   let instructions = 0;
   cpu.debugInstruction.add((addr) => {
@@ -99,12 +105,12 @@ export function createKlausRun(image: Uint8Array): () => KlausResult {
   });
 
   return () => {
-    loadAndReset(cpu, image);
+    loadAndReset(cpu, image, startPc);
     prevPc = -1;
     instructions = 0;
     const c0 = totalCycles(cpu);
     cpu.execute(CYCLE_CAP);
-    return { cycles: totalCycles(cpu) - c0, instructions, pc: cpu.pc };
+    return { cycles: totalCycles(cpu) - c0, instructions, pc: cpu.pc, peek };
   };
 }
 
@@ -116,11 +122,11 @@ export function createKlausRun(image: Uint8Array): () => KlausResult {
  * there at the previous boundary. It can't count instructions, so it reports
  * NaN, and the cycle count includes up to one slice of extra looping.
  */
-export function createKlausRunUnhooked(image: Uint8Array, slice = 100_000): () => KlausResult {
+export function createKlausRunUnhooked(image: Uint8Array, slice = 100_000, startPc = 0x0400): () => KlausResult {
   const cpu = makeCpu(image);
   const isBranch = (op: number) => (op & 0x1f) === 0x10;
   return () => {
-    loadAndReset(cpu, image);
+    loadAndReset(cpu, image, startPc);
     const c0 = totalCycles(cpu);
     let lastPc = -1;
     while (totalCycles(cpu) - c0 < CYCLE_CAP) {
@@ -131,6 +137,6 @@ export function createKlausRunUnhooked(image: Uint8Array, slice = 100_000): () =
       if (isBranch(op) && cpu.peekmem((pc + 1) & 0xffff) === 0xfe && pc === lastPc) break;
       lastPc = pc;
     }
-    return { cycles: totalCycles(cpu) - c0, instructions: NaN, pc: cpu.pc };
+    return { cycles: totalCycles(cpu) - c0, instructions: NaN, pc: cpu.pc, peek: (a: number) => cpu.peekmem(a) };
   };
 }
