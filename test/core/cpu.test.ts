@@ -265,6 +265,29 @@ describe('page attributes and device exits', () => {
     expect({ a: cpu.a, pc: cpu.pc, cycles: cpu.cycles }).toEqual({ a: 0x42, pc: 0x0203, cycles: 4 });
   });
 
+  it('an indexed device read that crosses a page replays with the right cycle count', () => {
+    const cpu = machine([0xbd, 0xf0, 0xcf, INX]); // LDA $CFF0,X with X=$20 -> $D010
+    cpu.mapPages(0xd0, 0xd0, PageAttr.DEVICE);
+    cpu.x = 0x20;
+    expect(cpu.run(100)).toBe(ExitReason.DeviceRead);
+    expect({ addr: cpu.exitAddress, cycles: cpu.cycles }).toEqual({ addr: 0xd010, cycles: 0 });
+    cpu.completeRead(0x5a);
+    cpu.run(5);
+    expect({ a: cpu.a, pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }).toEqual({ a: 0x5a, pc: 0x0203, cycles: 5, instructions: 1 });
+  });
+
+  it('an undocumented read-modify-write on a device (run out of line) exits and replays too', () => {
+    const cpu = machine([0x0f, 0x00, 0xd0]); // SLO $D000
+    cpu.mapPages(0xd0, 0xd0, PageAttr.DEVICE);
+    cpu.a = 0x01;
+    expect(cpu.run(100)).toBe(ExitReason.DeviceRead);
+    expect({ pc: cpu.pc, cycles: cpu.cycles, instructions: cpu.instructions }).toEqual({ pc: 0x0200, cycles: 0, instructions: 0 });
+    cpu.completeRead(0x40);
+    expect(cpu.run(100)).toBe(ExitReason.DeviceWrite);
+    expect(cpu.takeWrites()).toEqual([{ address: 0xd000, value: 0x40 }, { address: 0xd000, value: 0x80 }]);
+    expect({ a: cpu.a, cycles: cpu.cycles, instructions: cpu.instructions }).toEqual({ a: 0x81, cycles: 6, instructions: 1 });
+  });
+
   it('a device write is queued and the run ends after the instruction', () => {
     const cpu = machine([0xa9, 0x77, 0x8d, 0x01, 0xd0, INX]);
     cpu.mapPages(0xd0, 0xd0, PageAttr.DEVICE);
