@@ -562,6 +562,8 @@ const LOAD_REGISTERS = [
   'let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;',
 ];
 
+const RELOAD_REGISTERS = LOAD_REGISTERS.map((l) => l.replace(/^let /, '').replace(/, (\w+) = /g, '; $1 = '));
+
 const STORE_REGISTERS = [
   'store<u16>(vm, pc, STATE_PC);',
   'store<u8>(vm, a, STATE_A);',
@@ -613,7 +615,7 @@ function runFunction(model: CpuModel, debug: boolean): string {
       '      {',
       ...STORE_REGISTERS.map((l) => '        ' + l),
       `        t = rare${suffix(model)}(vm, op, cycles);`,
-      ...LOAD_REGISTERS.map((l) => '        ' + l.replace(/^let /, '').replace(/, zf = /, '; zf = ').replace(/, cf = /, '; cf = ').replace(/, vf = /, '; vf = ')),
+      ...RELOAD_REGISTERS.map((l) => '        ' + l),
       '        cycles += t & 0xFF;',
       '        if (t >> 8) {',
       '          reason = t >> 8; end = 0;',
