@@ -12,7 +12,7 @@ import { UsageError } from './args.js';
 const USAGE = `Usage: hyper6502 <command> [options]
 
 Commands:
-  run FILE      run a raw 6502 binary (hyper6502 run --help)
+  run FILE      run a cc65 sim65 program or a raw binary (hyper6502 run --help)
 
 Options:
   --help        this text
@@ -60,6 +60,7 @@ if (isEntry) {
   const code = await main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
+    stdin: process.stdin,
   });
   process.exitCode = code;
 }

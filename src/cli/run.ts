@@ -1,66 +1,145 @@
-// `hyper6502 run FILE`: load a raw binary into a flat 64 KiB RAM machine and run it.
+// `hyper6502 run FILE`: run a cc65 sim65 program (header "sim65") as sim65
+// does, or a raw binary in a flat 64 KiB RAM machine.
 //
 // How to drive this: `await runCommand(argv, io)` with argv after "run";
 // returns the process exit code. Errors in the input are UsageErrors.
 
 import { parseArgs } from 'node:util';
+import type { Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
-import { CoreMemory, ExitReason, EXIT_NAMES, hex } from '../core/cpu.js';
+import { CoreMemory, ExitReason, EXIT_NAMES, hex, type Cpu } from '../core/cpu.js';
 import type { CpuModel } from '../isa/opcodes.js';
 import { UsageError, parseAddress, parseNumber } from './args.js';
+import { isSim65, Sim65FormatError } from '../profiles/sim65.js';
+import { runSim65, traceLine } from '../profiles/sim65-run.js';
 
-export const RUN_USAGE = `Usage: hyper6502 run FILE [options]
+export const RUN_USAGE = `Usage: hyper6502 run [options] FILE [arguments...]
 
-Loads FILE (a raw binary) into 64 KiB of RAM and runs it.
+Runs FILE: a cc65 program built for sim65 (cl65 -t sim6502 or -t sim65c02),
+which gets the arguments after FILE as its argv, or a raw binary loaded into
+64 KiB of RAM.
 
 Options:
+  --max-cycles N         stop after N cycles
+  --stats                print one JSON line of statistics on stderr at the end
+  --trace                print each instruction on stderr (slow)
+sim65 programs:
+  --cycles               print the number of cycles executed on stderr
+  --fs-root DIR          let the program open, create and remove files under DIR
+Raw binaries:
   --cpu 6502|65c02       CPU model (default 6502)
   --load ADDR            load address (default 0)
   --start ADDR           start address (default: the reset vector at $FFFC)
-  --max-cycles N         stop after N cycles
   --stop-on-self-loop    stop when an instruction jumps or branches to itself
-  --stats                print one JSON line of statistics on stderr at the end
-Numbers are decimal, $hex or 0xhex.`;
+Numbers are decimal, $hex or 0xhex. A sim65 program's exit status is the
+command's; 126 means it ran out of --max-cycles, 127 that it stopped on an
+illegal opcode or another emulator error (as sim65 does).`;
 
 export interface CliIo {
-  stdout: (text: string) => void;
+  stdout: (text: string | Uint8Array) => void;
   stderr: (text: string) => void;
+  /** The guest's standard input (default: none). */
+  stdin?: Readable | string;
 }
 
+const OPTIONS = {
+  cpu: { type: 'string' },
+  load: { type: 'string' },
+  start: { type: 'string' },
+  'max-cycles': { type: 'string' },
+  'stop-on-self-loop': { type: 'boolean' },
+  stats: { type: 'boolean' },
+  trace: { type: 'boolean' },
+  cycles: { type: 'boolean' },
+  'fs-root': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      cpu: { type: 'string', default: '6502' },
-      load: { type: 'string' },
-      start: { type: 'string' },
-      'max-cycles': { type: 'string' },
-      'stop-on-self-loop': { type: 'boolean', default: false },
-      stats: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  // FILE is the first argument that is neither an option nor an option's value;
+  // for a sim65 program, everything after it belongs to the program.
+  const { tokens } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: false, tokens: true });
+  const fileToken = tokens.find((t) => t.kind === 'positional');
+  const fileIndex = fileToken?.index ?? -1;
+  const file = fileIndex >= 0 ? argv[fileIndex] : undefined;
+  const image = file === undefined ? undefined : await readProgram(file);
+  const sim65 = image !== undefined && isSim65(image);
+  const ours = sim65 ? argv.slice(0, fileIndex) : argv.filter((_, i) => i !== fileIndex);
+  const { values, positionals } = parseArgs({ args: ours, options: OPTIONS, allowPositionals: true, strict: true });
+
   if (values.help) {
     io.stdout(RUN_USAGE + '\n');
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `run takes one FILE, got ${positionals.length}: ${positionals.join(' ')}` : 'run needs a FILE to run');
-  const file = positionals[0];
-  const model = values.cpu.toLowerCase();
-  if (model !== '6502' && model !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
-  const load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
-  const start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
+  if (file === undefined || image === undefined) throw new UsageError('run needs a FILE to run');
+  if (positionals.length) throw new UsageError(`run takes one FILE, got ${positionals.length + 1}: ${[file, ...positionals].join(' ')} (arguments go only to sim65 programs)`);
   const maxCycles = values['max-cycles'] === undefined ? Infinity : parseNumber(values['max-cycles'], '--max-cycles');
+  if (sim65) {
+    for (const raw of ['cpu', 'load', 'start', 'stop-on-self-loop'] as const) {
+      if (values[raw] !== undefined) throw new UsageError(`--${raw} does not apply to ${file}: a sim65 program's header says where it loads, where it starts and which CPU it needs`);
+    }
+    return runSim65Command(file, image, argv.slice(fileIndex + 1), values, maxCycles, io);
+  }
+  for (const opt of ['cycles', 'fs-root'] as const) {
+    if (values[opt] !== undefined) throw new UsageError(`--${opt} applies to sim65 programs only; ${file} has no sim65 header`);
+  }
+  return runRaw(file, image, values, maxCycles, io);
+}
 
-  let image: Uint8Array;
+async function readProgram(file: string): Promise<Uint8Array> {
   try {
-    image = await readFile(file);
+    return new Uint8Array(await readFile(file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
   }
+}
+
+type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+
+async function runSim65Command(file: string, image: Uint8Array, args: string[], values: Values, maxCycles: number, io: CliIo): Promise<number> {
+  const t0 = performance.now();
+  let run;
+  try {
+    run = await runSim65(image, {
+      name: file,
+      args,
+      stdin: io.stdin,
+      stdout: (bytes) => io.stdout(bytes),
+      stderr: (bytes) => io.stderr(new TextDecoder().decode(bytes)),
+      fsRoot: values['fs-root'],
+      maxCycles,
+      trace: values.trace ? (line) => io.stderr(line + '\n') : undefined,
+    });
+  } catch (err) {
+    if (err instanceof Sim65FormatError || /--fs-root/.test((err as Error).message)) throw new UsageError((err as Error).message);
+    throw err;
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (values.cycles) io.stderr(`${run.cycles} cycles\n`);
+  if (values.stats) io.stderr(statsLine(run.reason, run.machine.cpu, seconds) + '\n');
+  if (run.exitCode !== null) return run.exitCode;
+  const pc = `$${hex(run.exit.pc, 4)}`;
+  if (run.reason === 'max-cycles') {
+    io.stderr(`hyper6502: ${file} stopped after ${run.cycles} cycles (--max-cycles)\n`);
+    return 126;
+  }
+  const why: Record<string, string> = {
+    jam: `illegal opcode $${hex(run.machine.cpu.ram[run.exit.pc], 2)} at ${pc}`,
+    trap: `illegal opcode $${hex(run.machine.cpu.ram[run.exit.pc], 2)} at ${pc}`,
+    stp: `the CPU stopped (STP) at ${pc}`,
+    wai: `the CPU waits (WAI) at ${pc} for an interrupt that never comes`,
+    fault: `emulator error: ${run.exit.error?.message}`,
+  };
+  io.stderr(`hyper6502: ${file}: ${why[run.reason] ?? run.reason}\n`);
+  return 127;
+}
+
+async function runRaw(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {
+  const model = (values.cpu ?? '6502').toLowerCase();
+  if (model !== '6502' && model !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
+  const load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
+  const start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
   if (image.length === 0) throw new UsageError(`${file} is empty`);
   if (load + image.length > 0x10000) {
     throw new UsageError(`${file} (${image.length} bytes) does not fit at $${hex(load, 4)}: it would end at $${hex(load + image.length - 1, 5)}, past $FFFF`);
@@ -70,7 +149,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const cpu = core.cpu(0, model as CpuModel);
   cpu.ram.set(image, load);
   cpu.pc = start ?? cpu.ram[0xfffc] | (cpu.ram[0xfffd] << 8);
-  cpu.stopOnSelfLoop = values['stop-on-self-loop'];
+  cpu.stopOnSelfLoop = values['stop-on-self-loop'] ?? false;
 
   const t0 = performance.now();
   let reason: ExitReason;
@@ -80,26 +159,27 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       reason = ExitReason.Budget;
       break;
     }
-    reason = cpu.run(Math.min(left, 1_000_000));
+    if (values.trace) io.stderr(traceLine(cpu) + '\n');
+    reason = cpu.run(values.trace ? 1 : Math.min(left, 1_000_000));
     if (reason !== ExitReason.Budget) break;
   }
   const seconds = (performance.now() - t0) / 1000;
-
-  if (values.stats) {
-    const stats = {
-      reason: reason === ExitReason.Budget ? 'max-cycles' : EXIT_NAMES[reason],
-      pc: cpu.pc,
-      a: cpu.a,
-      x: cpu.x,
-      y: cpu.y,
-      s: cpu.s,
-      p: cpu.p,
-      cycles: cpu.cycles,
-      instructions: cpu.instructions,
-      seconds: Number(seconds.toFixed(6)),
-      mhz: Number((seconds > 0 ? cpu.cycles / seconds / 1e6 : 0).toFixed(2)),
-    };
-    io.stderr(JSON.stringify(stats) + '\n');
-  }
+  if (values.stats) io.stderr(statsLine(reason === ExitReason.Budget ? 'max-cycles' : EXIT_NAMES[reason], cpu, seconds) + '\n');
   return 0;
+}
+
+function statsLine(reason: string, cpu: Cpu, seconds: number): string {
+  return JSON.stringify({
+    reason,
+    pc: cpu.pc,
+    a: cpu.a,
+    x: cpu.x,
+    y: cpu.y,
+    s: cpu.s,
+    p: cpu.p,
+    cycles: cpu.cycles,
+    instructions: cpu.instructions,
+    seconds: Number(seconds.toFixed(6)),
+    mhz: Number((seconds > 0 ? cpu.cycles / seconds / 1e6 : 0).toFixed(2)),
+  });
 }
