@@ -62,6 +62,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const fileToken = tokens.find((t) => t.kind === 'positional');
   const fileIndex = fileToken?.index ?? -1;
   const file = fileIndex >= 0 ? argv[fileIndex] : undefined;
+  // Options before FILE are ours whatever FILE is: check them before reading it.
+  parseArgs({ args: fileIndex >= 0 ? argv.slice(0, fileIndex) : argv, options: OPTIONS, allowPositionals: true, strict: true });
   const image = file === undefined ? undefined : await readProgram(file);
   const sim65 = image !== undefined && isSim65(image);
   const ours = sim65 ? argv.slice(0, fileIndex) : argv.filter((_, i) => i !== fileIndex);

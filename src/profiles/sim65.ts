@@ -47,7 +47,7 @@ export function parseSim65(bytes: Uint8Array, name = 'program'): Sim65Program {
   const resetAddress = bytes[10] | (bytes[11] << 8);
   const body = bytes.subarray(12);
   if (loadAddress + body.length > PARAVIRT_BASE) {
-    throw new Sim65FormatError(`${name}: ${body.length} bytes loaded at $${hex(loadAddress, 4)} would reach $${hex(loadAddress + body.length - 1, 5)}, past $${hex(PARAVIRT_BASE - 1, 4)} where the paravirtual calls live`);
+    throw new Sim65FormatError(`${name}: ${body.length} bytes loaded at $${hex(loadAddress, 4)} would reach $${hex(loadAddress + body.length - 1, loadAddress + body.length > 0x10000 ? 5 : 4)}, past $${hex(PARAVIRT_BASE - 1, 4)} where the paravirtual calls live`);
   }
   return { cpu: cpuByte === 1 ? '65c02' : '6502', spAddress: bytes[7], loadAddress, resetAddress, body };
 }

@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'hyper6502-cli-'));
 
 async function cli(...argv: string[]) {
   let stdout = '', stderr = '';
-  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+  const code = await main(argv, { stdout: (t) => (stdout += typeof t === 'string' ? t : new TextDecoder().decode(t)), stderr: (t) => (stderr += t) });
   return { code, stdout, stderr };
 }
 
@@ -54,21 +54,55 @@ describe('hyper6502 run', () => {
     expect(JSON.parse(stp.stderr).reason).toBe('stp');
   });
 
+  const x = file('x.bin', countdown);
   it.each([
     [['run', join(dir, 'missing.bin')], /cannot read .*missing\.bin: no such file/],
+    [['run', '--frobnicate', join(dir, 'missing.bin')], /Unknown option '--frobnicate'/],
     [['run', dir], /it is a directory/],
     [['run'], /run needs a FILE/],
-    [['run', 'a', 'b'], /run takes one FILE, got 2/],
-    [['run', 'x.bin', '--frobnicate'], /Unknown option '--frobnicate'/],
-    [['run', 'x.bin', '--load', 'banana'], /--load: "banana" is not a number/],
-    [['run', 'x.bin', '--start', '$10000'], /--start: \$10000 is out of range/],
-    [['run', 'x.bin', '--cpu', 'z80'], /--cpu: unknown CPU "z80"/],
+    [['run', x, x], /run takes one FILE, got 2/],
+    [['run', x, '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['run', x, '--load', 'banana'], /--load: "banana" is not a number/],
+    [['run', x, '--start', '$10000'], /--start: \$10000 is out of range/],
+    [['run', x, '--cpu', 'z80'], /--cpu: unknown CPU "z80"/],
+    [['run', x, '--fs-root', '.'], /--fs-root applies to sim65 programs only/],
     [['fly'], /unknown command "fly"/],
   ])('rejects %j with one line naming the problem', async (argv, message) => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('runs a sim65 program as sim65 does: its arguments, its output, its exit status', async () => {
+    const prog = join(import.meta.dirname, '../programs/args.prg');
+    const r = await cli('run', '--cycles', prog, 'one', '--stats', '-x');
+    expect(r.stdout).toBe('argc = 4\nargv[1] = "one"\nargv[2] = "--stats"\nargv[3] = "-x"\n');
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^\d+ cycles\n$/);
+  });
+
+  it('feeds a sim65 program its stdin and stops it at --max-cycles with status 126', async () => {
+    const stdin = join(import.meta.dirname, '../programs/stdin.prg');
+    let out = '';
+    const code = await main(['run', stdin], { stdout: (t) => (out += typeof t === 'string' ? t : new TextDecoder().decode(t)), stderr: () => {}, stdin: 'ab c\n' });
+    expect(out).toBe('AB C\n1 lines, 2 words, 5 bytes\n');
+    expect(code).toBe(0);
+    const capped = await cli('run', '--max-cycles', '1000', join(import.meta.dirname, '../programs/qsort.prg'));
+    expect(capped.code).toBe(126);
+    expect(capped.stderr).toMatch(/stopped after 100\d cycles \(--max-cycles\)/);
+  });
+
+  it('rejects a bad sim65 file and options that do not apply to it', async () => {
+    const bad = file('bad.prg', [0x73, 0x69, 0x6d, 0x36, 0x35, 0x07, 0, 0, 0, 2, 0, 2]);
+    expect((await cli('run', bad)).stderr).toMatch(/sim65 format version 7 is not supported/);
+    const short = file('short.prg', [0x73, 0x69, 0x6d, 0x36, 0x35, 0x02]);
+    expect((await cli('run', short)).stderr).toMatch(/header is truncated \(6 of 12 bytes\)/);
+    const big = file('big.prg', [0x73, 0x69, 0x6d, 0x36, 0x35, 2, 0, 0, 0x00, 0xff, 0x00, 0xff, ...new Uint8Array(0x100)]);
+    expect((await cli('run', big)).stderr).toMatch(/would reach \$FFFF, past \$FFEF/);
+    const r = await cli('run', '--load', '0', join(import.meta.dirname, '../programs/args.prg'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--load does not apply/);
   });
 
   it('rejects an image that does not fit at the load address, and an empty one', async () => {
