@@ -32,10 +32,10 @@ export interface MemoryRegion {
 }
 
 export interface DeviceMapping {
-  /** First address of the device's registers. */
-  address: number;
+  /** First address of the device's registers; none for a device off the bus (it is still attached and ticked). */
+  address?: number;
   /** Number of register addresses. */
-  size: number;
+  size?: number;
   /** The device, or a factory that makes a fresh one (so a description can build many machines). */
   device: Device | (() => Device);
 }
@@ -117,10 +117,12 @@ export class Machine {
     const devices: Device[] = [];
     for (const [i, m] of (description.devices ?? []).entries()) {
       const device = typeof m.device === 'function' ? m.device() : m.device;
-      checkRange(m.address, m.size, `device ${device.name}`);
-      const mapped: Mapped = { start: m.address, end: m.address + m.size - 1, device, irqBit: i % 8 };
+      const onBus = m.address !== undefined;
+      if (onBus) checkRange(m.address!, m.size ?? 1, `device ${device.name}`);
+      const start = m.address ?? -1;
+      const mapped: Mapped = { start, end: onBus ? start + (m.size ?? 1) - 1 : -1, device, irqBit: i % 8 };
       this.mapped.push(mapped);
-      for (let page = mapped.start >> 8; page <= mapped.end >> 8; page++) (this.pageDevices[page] ??= []).push(mapped);
+      if (onBus) for (let page = mapped.start >> 8; page <= mapped.end >> 8; page++) (this.pageDevices[page] ??= []).push(mapped);
       devices.push(device);
     }
     this.devices = devices;
