@@ -6,13 +6,15 @@
 // a failure of the emulator itself in exit code 1.
 
 import { readFileSync } from 'node:fs';
-import { runCommand, RUN_USAGE, type CliIo } from './run.js';
+import { runCommand, type CliIo } from './run.js';
+import { disasmCommand } from './disasm.js';
 import { UsageError } from './args.js';
 
 const USAGE = `Usage: hyper6502 <command> [options]
 
 Commands:
   run FILE      run a cc65 sim65 program or a raw binary (hyper6502 run --help)
+  disasm FILE   list the instructions of a program (hyper6502 disasm --help)
 
 Options:
   --help        this text
@@ -24,6 +26,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     switch (command) {
       case 'run':
         return await runCommand(rest, io);
+      case 'disasm':
+        return await disasmCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -37,12 +41,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, disasm)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
       io.stderr(`hyper6502: ${(err as Error).message}\n`);
-      if (command === 'run' && !(err instanceof UsageError)) io.stderr(RUN_USAGE.split('\n')[0] + '\n');
       return 2;
     }
     io.stderr(`hyper6502: internal error: ${(err as Error).message ?? err}\n`);

@@ -1,0 +1,154 @@
+// A debugger for one Machine: breakpoints, watchpoints, single step, step
+// over, run to an address, registers and memory, disassembly around PC.
+//
+// How to drive this:
+//   const dbg = new Debugger(machine, { symbols: { main: 0x0200 } });
+//   dbg.breakAt('main');             // an address or a symbol
+//   dbg.continue(1_000_000);         // a MachineExit ('breakpoint', ...)
+//   dbg.step(); dbg.stepOver();
+//   dbg.registers();                 // { pc, a, x, y, s, p, cycles }
+//   dbg.disassembleAround(dbg.registers().pc, 5);
+
+import type { Machine, MachineExit } from './machine.js';
+import { disassemble, type Instruction } from '../isa/disasm.js';
+
+export interface Registers {
+  pc: number;
+  a: number;
+  x: number;
+  y: number;
+  s: number;
+  p: number;
+  cycles: number;
+  instructions: number;
+}
+
+export interface DebuggerOptions {
+  /** Label -> address, e.g. from the assembler's symbol table. */
+  symbols?: Record<string, number>;
+}
+
+export class Debugger {
+  private readonly symbols: Map<string, number>;
+  private readonly labels = new Map<number, string>();
+
+  constructor(readonly machine: Machine, options: DebuggerOptions = {}) {
+    this.symbols = new Map(Object.entries(options.symbols ?? {}));
+    for (const [name, address] of this.symbols) if (!this.labels.has(address)) this.labels.set(address, name);
+  }
+
+  /** An address, or the address of a symbol; throws on an unknown symbol or a bad address. */
+  resolve(where: number | string): number {
+    if (typeof where === 'number') {
+      if (!Number.isInteger(where) || where < 0 || where > 0xffff) throw new RangeError(`address ${where} is not in $0000-$FFFF`);
+      return where;
+    }
+    const address = this.symbols.get(where);
+    if (address === undefined) throw new Error(`unknown symbol "${where}"`);
+    return address;
+  }
+
+  /** The label of an address, if the symbol table has one. */
+  labelOf(address: number): string | undefined {
+    return this.labels.get(address);
+  }
+
+  breakAt(where: number | string) {
+    this.machine.addBreakpoint(this.resolve(where));
+  }
+  clearBreak(where: number | string) {
+    this.machine.removeBreakpoint(this.resolve(where));
+  }
+  watch(where: number | string, access: { read?: boolean; write?: boolean } = { read: true, write: true }) {
+    this.machine.addWatchpoint(this.resolve(where), access);
+  }
+  unwatch(where: number | string) {
+    this.machine.removeWatchpoint(this.resolve(where));
+  }
+
+  /** Runs until a breakpoint, watchpoint or another exit, or `budget` cycles. */
+  continue(budget = Number.MAX_SAFE_INTEGER): MachineExit {
+    return this.machine.run(budget);
+  }
+
+  /** Executes one instruction (devices and traps handled as in a run). */
+  step(): MachineExit {
+    return this.machine.run(1);
+  }
+
+  /** Like step, but runs a JSR's subroutine to its return. */
+  stepOver(budget = 100_000_000): MachineExit {
+    const cpu = this.machine.cpu;
+    if (cpu.ram[cpu.pc] !== 0x20) return this.step();
+    return this.runTo((cpu.pc + 3) & 0xffff, budget);
+  }
+
+  /** Runs until PC reaches `where` (or another stop, or `budget` cycles). */
+  runTo(where: number | string, budget = 100_000_000): MachineExit {
+    const target = this.resolve(where);
+    const had = this.machine.breakpointList.includes(target);
+    this.machine.addBreakpoint(target);
+    try {
+      const exit = this.machine.run(budget);
+      return exit.reason === 'breakpoint' && exit.pc === target && !had ? { ...exit, reason: 'breakpoint' } : exit;
+    } finally {
+      if (!had) this.machine.removeBreakpoint(target);
+    }
+  }
+
+  registers(): Registers {
+    const c = this.machine.cpu;
+    return { pc: c.pc, a: c.a, x: c.x, y: c.y, s: c.s, p: c.p, cycles: c.cycles, instructions: c.instructions };
+  }
+
+  setRegisters(regs: Partial<Omit<Registers, 'cycles' | 'instructions'>>) {
+    const c = this.machine.cpu;
+    if (regs.pc !== undefined) c.pc = regs.pc;
+    if (regs.a !== undefined) c.a = regs.a;
+    if (regs.x !== undefined) c.x = regs.x;
+    if (regs.y !== undefined) c.y = regs.y;
+    if (regs.s !== undefined) c.s = regs.s;
+    if (regs.p !== undefined) c.p = regs.p;
+  }
+
+  /** `length` bytes of memory from `where` (wrapping at $FFFF), without device side effects. */
+  readMemory(where: number | string, length: number): Uint8Array {
+    const start = this.resolve(where);
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = this.machine.peekBus((start + i) & 0xffff);
+    return out;
+  }
+
+  /** Writes bytes into guest memory (RAM and ROM alike: a debugger may patch ROM). */
+  writeMemory(where: number | string, bytes: ArrayLike<number>) {
+    const start = this.resolve(where);
+    for (let i = 0; i < bytes.length; i++) this.machine.cpu.ram[(start + i) & 0xffff] = bytes[i];
+  }
+
+  /** `count` instructions from `where`. */
+  disassemble(where: number | string, count: number): Array<Instruction & { label?: string }> {
+    const out: Array<Instruction & { label?: string }> = [];
+    let a = this.resolve(where);
+    for (let i = 0; i < count; i++) {
+      const ins = disassemble((x) => this.machine.peekBus(x), a, this.machine.cpu.model);
+      const target = ins.target !== undefined ? this.labels.get(ins.target) : undefined;
+      out.push({ ...ins, text: target ? ins.text.replace(/\$[0-9A-F]{4}/, target) : ins.text, label: this.labels.get(a) });
+      a = (a + ins.bytes.length) & 0xffff;
+    }
+    return out;
+  }
+
+  /**
+   * Instructions around `address`: `before` instructions leading to it (found
+   * by decoding forward from a little earlier) and `after` from it on.
+   */
+  disassembleAround(address: number, before = 4, after = 8): Array<Instruction & { label?: string }> {
+    for (let back = before * 3; back >= 0; back--) {
+      const start = (address - back) & 0xffff;
+      const run = this.disassemble(start, before * 3 + after);
+      const i = run.findIndex((ins) => ins.address === address);
+      if (i >= 0) return run.slice(Math.max(0, i - before), i + after);
+    }
+    return this.disassemble(address, after);
+  }
+}
