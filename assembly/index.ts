@@ -9,8 +9,10 @@
 //      registers itself).
 //   3. `run6502(vm, budget)` / `run65c02(vm, budget)` execute instructions until
 //      `budget` cycles are spent or something needs the host, and return an
-//      EXIT_* reason. `debug6502` / `debug65c02` do the same with breakpoints
-//      and, when RUN_TRACE is set, a record of every bus cycle.
+//      EXIT_* reason. `runFlat6502` / `runFlat65c02` are the same loops for a
+//      VM whose pages are all plain RAM (no attribute checks: faster).
+//      `debug6502` / `debug65c02` add breakpoints and, when RUN_TRACE is set,
+//      a record of every bus cycle.
 //   4. On EXIT_DEVICE_READ the host performs the read at STATE_EXIT_ADDR,
 //      appends the value to the read log and runs again; on EXIT_DEVICE_WRITE
 //      it performs the queued writes and clears the queue.
@@ -20,7 +22,7 @@ import {
   STATE_IO_READ_POS, STATE_IO_WRITE_LEN, STATE_NMI, HALT_NONE, VM_SLOT_SIZE,
 } from '../src/core/layout';
 
-export { run6502, run65c02, debug6502, debug65c02 } from './generated/cpu';
+export { run6502, run65c02, runFlat6502, runFlat65c02, debug6502, debug65c02 } from './generated/cpu';
 
 /** The lowest address at which the host may place a VM slot (64 KiB aligned). */
 export function firstSlot(): usize {

@@ -26,6 +26,8 @@ class Emitter {
   constructor(
     readonly cmos: boolean,
     readonly debug: boolean,
+    /** Every page is plain RAM: data accesses need no attribute checks. */
+    readonly flat = false,
   ) {}
 
   emit(...code: string[]) {
@@ -69,6 +71,7 @@ class Emitter {
 
   /** A data read: RAM and ROM inline, pages marked ATTR_READ_EXIT through the host. */
   read(dst: string, addr: string) {
+    if (this.flat) return this.peek(dst, addr);
     this.emit(
       `if (load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8)) & ATTR_READ_EXIT) {`,
       `  ${dst} = ioRead(vm, (${addr}), cycles);`,
@@ -81,6 +84,10 @@ class Emitter {
   /** A data write: RAM inline (marking the page dirty), ROM ignored, exit pages queued for the host. */
   write(addr: string, value: string) {
     this.trace(addr, value, true);
+    if (this.flat) {
+      this.emit(`store<u8>(vm + (${addr}), ${value}); store<u8>(vm + DIRTY_PAGES + ((${addr}) >> 8), 1);`);
+      return;
+    }
     this.emit(
       `attr = load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8));`,
       `if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {`,
@@ -100,6 +107,7 @@ class Emitter {
       return;
     }
     this.trace(addr, old, true);
+    if (this.flat) return this.write(addr, value); // writing the old value back changes no RAM
     this.trace(addr, value, true);
     this.emit(
       `attr = load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8));`,
@@ -599,15 +607,19 @@ function rareFunction(model: CpuModel): string {
   ].join('\n');
 }
 
-function runFunction(model: CpuModel, debug: boolean): string {
+type Variant = 'run' | 'runFlat' | 'debug';
+
+function runFunction(model: CpuModel, variant: Variant): string {
   const cmos = model === '65c02';
-  const name = `${debug ? 'debug' : 'run'}${suffix(model)}`;
+  const debug = variant === 'debug';
+  const flat = variant === 'runFlat';
+  const name = `${variant}${suffix(model)}`;
   const table = opcodeTable(model);
   const cases: string[] = [];
   const rare: string[] = [];
   for (const info of table) {
     if (!debug && isRare(info, model)) rare.push(`      case ${hex2(info.opcode)}: // ${info.mnemonic} ${info.mode}`);
-    else cases.push(...caseCode(info, new Emitter(cmos, debug)));
+    else cases.push(...caseCode(info, new Emitter(cmos, debug, flat)));
   }
   if (rare.length) {
     cases.push(
@@ -640,8 +652,9 @@ function runFunction(model: CpuModel, debug: boolean): string {
     return e.lines.map((l) => '          ' + l);
   };
 
+  const what = debug ? 'Debug run' : flat ? 'Run, for a memory map of RAM only (no attribute checks),' : 'Run';
   return [
-    `/** ${debug ? 'Debug run' : 'Run'} of the ${cmos ? 'WDC 65C02' : 'NMOS 6502'}${debug ? ' with breakpoints and bus trace' : ''}: see assembly/index.ts. */`,
+    `/** ${what} of the ${cmos ? 'WDC 65C02' : 'NMOS 6502'}${debug ? ' with breakpoints and bus trace' : ''}: see assembly/index.ts. */`,
     `export function ${name}(vm: usize, budget: i32): i32 {`,
     ...LOAD_REGISTERS.map((l) => '  ' + l),
     '  let iLatch = <i32>load<u8>(vm, STATE_IRQ_LATCH);',
@@ -742,17 +755,21 @@ export function generate(): string {
     "} from '../../src/core/layout';",
     "import { ioRead, ioWrite, adcDecimalNmos, sbcDecimalNmos, adcDecimalCmos, sbcDecimalCmos, arr } from '../alu';",
     '',
-    runFunction('6502', false),
+    runFunction('6502', 'run'),
+    '',
+    runFunction('6502', 'runFlat'),
     '',
     rareFunction('6502'),
     '',
-    runFunction('65c02', false),
+    runFunction('65c02', 'run'),
+    '',
+    runFunction('65c02', 'runFlat'),
     '',
     rareFunction('65c02'),
     '',
-    runFunction('6502', true),
+    runFunction('6502', 'debug'),
     '',
-    runFunction('65c02', true),
+    runFunction('65c02', 'debug'),
     '',
   ].join('\n');
 }

@@ -2518,6 +2518,2087 @@ export function run6502(vm: usize, budget: i32): i32 {
   return reason;
 }
 
+/** Run, for a memory map of RAM only (no attribute checks), of the NMOS 6502: see assembly/index.ts. */
+export function runFlat6502(vm: usize, budget: i32): i32 {
+  let pc = <i32>load<u16>(vm, STATE_PC);
+  let a = <i32>load<u8>(vm, STATE_A);
+  let x = <i32>load<u8>(vm, STATE_X);
+  let y = <i32>load<u8>(vm, STATE_Y);
+  let s = <i32>load<u8>(vm, STATE_S);
+  let p = <i32>load<u8>(vm, STATE_P);
+  let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;
+  let iLatch = <i32>load<u8>(vm, STATE_IRQ_LATCH);
+  let iOld = p & 0x04;
+  const flags = <i32>load<u8>(vm, STATE_FLAGS);
+  const stopOnSelfLoop = flags & RUN_STOP_ON_SELF_LOOP;
+  const trapOn = flags & RUN_TRAP;
+  const trapOpcode = <i32>load<u8>(vm, STATE_TRAP_OPCODE);
+  const irqLine = <i32>load<u8>(vm, STATE_IRQ);
+  let intLines = irqLine | <i32>load<u8>(vm, STATE_NMI);
+  // An instruction whose device reads are being replayed is finished before any interrupt.
+  let ioHold = <i32>(load<u8>(vm, STATE_IO_READ_LEN) != 0 && load<u64>(vm, STATE_IO_STAMP) == load<u64>(vm, STATE_CYCLES));
+  let cycles = 0, instructions = 0, end = budget, reason = 0, op = -1, opPc = pc;
+  let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
+
+  const halt = <i32>load<u8>(vm, STATE_HALT);
+  if (halt != HALT_NONE) {
+    if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
+    else if (halt == HALT_STP) { reason = EXIT_STP; end = 0; }
+    else if (intLines) store<u8>(vm, HALT_NONE, STATE_HALT);
+    else { cycles = budget > 0 ? budget : 0; reason = EXIT_WAI; end = 0; }
+  }
+
+  while (cycles < end) {
+    if (intLines) {
+      if (ioHold) ioHold = 0;
+      else if (load<u8>(vm, STATE_NMI)) {
+        store<u8>(vm, 0, STATE_NMI);
+          store<u8>(vm + 0x100 + s, pc >> 8);
+          s = (s - 1) & 0xFF;
+          store<u8>(vm + 0x100 + s, pc & 0xFF);
+          s = (s - 1) & 0xFF;
+          store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
+          s = (s - 1) & 0xFF;
+          p |= 0x04;
+          iLatch = 1;
+          lo = load<u8>(vm + (0xFFFA));
+          hi = load<u8>(vm + (0xFFFA + 1));
+          pc = lo | (hi << 8);
+          cycles += 7;
+          op = 0;
+          intLines = irqLine;
+          continue;
+      } else if (irqLine && !iLatch) {
+          store<u8>(vm + 0x100 + s, pc >> 8);
+          s = (s - 1) & 0xFF;
+          store<u8>(vm + 0x100 + s, pc & 0xFF);
+          s = (s - 1) & 0xFF;
+          store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
+          s = (s - 1) & 0xFF;
+          p |= 0x04;
+          iLatch = 1;
+          lo = load<u8>(vm + (0xFFFE));
+          hi = load<u8>(vm + (0xFFFE + 1));
+          pc = lo | (hi << 8);
+          cycles += 7;
+          op = 0;
+          continue;
+      } else iLatch = p & 0x04;
+    }
+    opPc = pc;
+    op = <i32>load<u8>(vm + pc);
+    pc = (pc + 1) & 0xFFFF;
+    switch (op) {
+      case 0x00: { // BRK imp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + 0x100 + s, pc >> 8);
+        s = (s - 1) & 0xFF;
+        store<u8>(vm + 0x100 + s, pc & 0xFF);
+        s = (s - 1) & 0xFF;
+        store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
+        s = (s - 1) & 0xFF;
+        p |= 0x04;
+        iLatch = 1;
+        lo = load<u8>(vm + (0xFFFE));
+        hi = load<u8>(vm + (0xFFFF));
+        pc = lo | (hi << 8);
+        cycles += 7;
+        break;
+      }
+      case 0x01: { // ORA izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 6;
+        break;
+      }
+      case 0x02: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x04: { // NOP zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += 3;
+        break;
+      }
+      case 0x05: { // ORA zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 3;
+        break;
+      }
+      case 0x06: { // ASL zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x08: { // PHP imp
+        store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
+        s = (s - 1) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0x09: { // ORA imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        a |= v;
+        nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x0A: { // ASL acc
+        v = a;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x0C: { // NOP abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0x0D: { // ORA abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x0E: { // ASL abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x10: { // BPL rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (!(nf & 0x80)) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x11: { // ORA izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a |= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x12: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x14: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0x15: { // ORA zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x16: { // ASL zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x18: { // CLC imp
+        cf = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x19: { // ORA aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a |= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x1A: { // NOP imp
+        
+        cycles += 2;
+        break;
+      }
+      case 0x1C: { // NOP abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cycles += 4;
+        break;
+      }
+      case 0x1D: { // ORA abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a |= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x1E: { // ASL abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 7;
+        break;
+      }
+      case 0x20: { // JSR abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + 0x100 + s, pc >> 8);
+        s = (s - 1) & 0xFF;
+        store<u8>(vm + 0x100 + s, pc & 0xFF);
+        s = (s - 1) & 0xFF;
+        hi = load<u8>(vm + (pc));
+        pc = lo | (hi << 8);
+        cycles += 6;
+        break;
+      }
+      case 0x21: { // AND izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 6;
+        break;
+      }
+      case 0x22: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x24: { // BIT zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        zf = a & v; nf = v; vf = v & 0x40;
+        cycles += 3;
+        break;
+      }
+      case 0x25: { // AND zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 3;
+        break;
+      }
+      case 0x26: { // ROL zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x28: { // PLP imp
+        s = (s + 1) & 0xFF;
+        t = load<u8>(vm + (0x100 | s));
+        iOld = p & 0x04;
+        nf = t; vf = t & 0x40; p = t & 0x0C; zf = (t & 2) ^ 2; cf = t & 1;
+        cycles += 4;
+        break;
+      }
+      case 0x29: { // AND imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        a &= v;
+        nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x2A: { // ROL acc
+        v = a;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x2C: { // BIT abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        zf = a & v; nf = v; vf = v & 0x40;
+        cycles += 4;
+        break;
+      }
+      case 0x2D: { // AND abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x2E: { // ROL abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x30: { // BMI rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (nf & 0x80) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x31: { // AND izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a &= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x32: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x34: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0x35: { // AND zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x36: { // ROL zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x38: { // SEC imp
+        cf = 1;
+        cycles += 2;
+        break;
+      }
+      case 0x39: { // AND aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a &= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x3A: { // NOP imp
+        
+        cycles += 2;
+        break;
+      }
+      case 0x3C: { // NOP abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cycles += 4;
+        break;
+      }
+      case 0x3D: { // AND abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a &= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x3E: { // ROL abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 7;
+        break;
+      }
+      case 0x40: { // RTI imp
+        s = (s + 1) & 0xFF;
+        t = load<u8>(vm + (0x100 | s));
+        nf = t; vf = t & 0x40; p = t & 0x0C; zf = (t & 2) ^ 2; cf = t & 1;
+        iLatch = p & 0x04;
+        s = (s + 1) & 0xFF;
+        lo = load<u8>(vm + (0x100 | s));
+        s = (s + 1) & 0xFF;
+        hi = load<u8>(vm + (0x100 | s));
+        pc = lo | (hi << 8);
+        cycles += 6;
+        break;
+      }
+      case 0x41: { // EOR izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 6;
+        break;
+      }
+      case 0x42: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x44: { // NOP zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += 3;
+        break;
+      }
+      case 0x45: { // EOR zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 3;
+        break;
+      }
+      case 0x46: { // LSR zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x48: { // PHA imp
+        store<u8>(vm + 0x100 + s, a);
+        s = (s - 1) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0x49: { // EOR imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        a ^= v;
+        nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x4A: { // LSR acc
+        v = a;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x4C: { // JMP abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        cycles += 3;
+        break;
+      }
+      case 0x4D: { // EOR abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x4E: { // LSR abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x50: { // BVC rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (!vf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x51: { // EOR izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a ^= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x52: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x54: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0x55: { // EOR zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x56: { // LSR zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x58: { // CLI imp
+        iOld = p & 0x04; p &= ~0x04;
+        cycles += 2;
+        break;
+      }
+      case 0x59: { // EOR aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a ^= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x5A: { // NOP imp
+        
+        cycles += 2;
+        break;
+      }
+      case 0x5C: { // NOP abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cycles += 4;
+        break;
+      }
+      case 0x5D: { // EOR abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a ^= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x5E: { // LSR abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 7;
+        break;
+      }
+      case 0x60: { // RTS imp
+        s = (s + 1) & 0xFF;
+        lo = load<u8>(vm + (0x100 | s));
+        s = (s + 1) & 0xFF;
+        hi = load<u8>(vm + (0x100 | s));
+        pc = lo | (hi << 8);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 6;
+        break;
+      }
+      case 0x61: { // ADC izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 6;
+        break;
+      }
+      case 0x62: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x64: { // NOP zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += 3;
+        break;
+      }
+      case 0x65: { // ADC zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 3;
+        break;
+      }
+      case 0x66: { // ROR zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x68: { // PLA imp
+        s = (s + 1) & 0xFF;
+        a = load<u8>(vm + (0x100 | s));
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x69: { // ADC imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 2;
+        break;
+      }
+      case 0x6A: { // ROR acc
+        v = a;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x6C: { // JMP ind
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        lo = load<u8>(vm + (base));
+        hi = load<u8>(vm + ((base & 0xFF00) | ((base + 1) & 0xFF)));
+        ea = lo | (hi << 8);
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        cycles += 5;
+        break;
+      }
+      case 0x6D: { // ADC abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0x6E: { // ROR abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x70: { // BVS rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (vf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x71: { // ADC izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 5;
+        break;
+      }
+      case 0x72: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x74: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0x75: { // ADC zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0x76: { // ROR zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x78: { // SEI imp
+        iOld = p & 0x04; p |= 0x04;
+        cycles += 2;
+        break;
+      }
+      case 0x79: { // ADC aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0x7A: { // NOP imp
+        
+        cycles += 2;
+        break;
+      }
+      case 0x7C: { // NOP abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cycles += 4;
+        break;
+      }
+      case 0x7D: { // ADC abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) { t = adcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0x7E: { // ROR abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 7;
+        break;
+      }
+      case 0x80: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0x81: { // STA izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x82: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0x84: { // STY zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + (ea), y); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 3;
+        break;
+      }
+      case 0x85: { // STA zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 3;
+        break;
+      }
+      case 0x86: { // STX zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + (ea), x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 3;
+        break;
+      }
+      case 0x88: { // DEY imp
+        y = (y - 1) & 0xFF; nf = zf = y;
+        cycles += 2;
+        break;
+      }
+      case 0x89: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0x8A: { // TXA imp
+        a = x; nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x8C: { // STY abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), y); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x8D: { // STA abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x8E: { // STX abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x90: { // BCC rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (!cf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x91: { // STA izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x92: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x94: { // STY zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        store<u8>(vm + (ea), y); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x95: { // STA zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x96: { // STX zpy
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + y) & 0xFF;
+        store<u8>(vm + (ea), x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x98: { // TYA imp
+        a = y; nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x99: { // STA aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x9A: { // TXS imp
+        s = x;
+        cycles += 2;
+        break;
+      }
+      case 0x9D: { // STA abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0xA0: { // LDY imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        y = v;
+        nf = zf = y;
+        cycles += 2;
+        break;
+      }
+      case 0xA1: { // LDA izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 6;
+        break;
+      }
+      case 0xA2: { // LDX imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        x = v;
+        nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xA4: { // LDY zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        y = v;
+        nf = zf = y;
+        cycles += 3;
+        break;
+      }
+      case 0xA5: { // LDA zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 3;
+        break;
+      }
+      case 0xA6: { // LDX zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        x = v;
+        nf = zf = x;
+        cycles += 3;
+        break;
+      }
+      case 0xA8: { // TAY imp
+        y = a; nf = zf = y;
+        cycles += 2;
+        break;
+      }
+      case 0xA9: { // LDA imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        a = v;
+        nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0xAA: { // TAX imp
+        x = a; nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xAC: { // LDY abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        y = v;
+        nf = zf = y;
+        cycles += 4;
+        break;
+      }
+      case 0xAD: { // LDA abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0xAE: { // LDX abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        x = v;
+        nf = zf = x;
+        cycles += 4;
+        break;
+      }
+      case 0xB0: { // BCS rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (cf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0xB1: { // LDA izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a = v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0xB2: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0xB4: { // LDY zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        y = v;
+        nf = zf = y;
+        cycles += 4;
+        break;
+      }
+      case 0xB5: { // LDA zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0xB6: { // LDX zpy
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + y) & 0xFF;
+        v = load<u8>(vm + (ea));
+        x = v;
+        nf = zf = x;
+        cycles += 4;
+        break;
+      }
+      case 0xB8: { // CLV imp
+        vf = 0;
+        cycles += 2;
+        break;
+      }
+      case 0xB9: { // LDA aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a = v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0xBA: { // TSX imp
+        x = s; nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xBC: { // LDY abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        y = v;
+        nf = zf = y;
+        cycles += 4;
+        break;
+      }
+      case 0xBD: { // LDA abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a = v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0xBE: { // LDX aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        x = v;
+        nf = zf = x;
+        cycles += 4;
+        break;
+      }
+      case 0xC0: { // CPY imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cf = <i32>(y >= v);
+        nf = zf = (y - v) & 0xFF;
+        cycles += 2;
+        break;
+      }
+      case 0xC1: { // CMP izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 6;
+        break;
+      }
+      case 0xC2: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0xC4: { // CPY zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cf = <i32>(y >= v);
+        nf = zf = (y - v) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0xC5: { // CMP zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0xC6: { // DEC zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0xC8: { // INY imp
+        y = (y + 1) & 0xFF; nf = zf = y;
+        cycles += 2;
+        break;
+      }
+      case 0xC9: { // CMP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 2;
+        break;
+      }
+      case 0xCA: { // DEX imp
+        x = (x - 1) & 0xFF; nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xCC: { // CPY abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(y >= v);
+        nf = zf = (y - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xCD: { // CMP abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xCE: { // DEC abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0xD0: { // BNE rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (zf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0xD1: { // CMP izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 5;
+        break;
+      }
+      case 0xD2: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0xD4: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0xD5: { // CMP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xD6: { // DEC zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0xD8: { // CLD imp
+        p &= ~0x08;
+        cycles += 2;
+        break;
+      }
+      case 0xD9: { // CMP aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xDA: { // NOP imp
+        
+        cycles += 2;
+        break;
+      }
+      case 0xDC: { // NOP abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cycles += 4;
+        break;
+      }
+      case 0xDD: { // CMP abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xDE: { // DEC abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 7;
+        break;
+      }
+      case 0xE0: { // CPX imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cf = <i32>(x >= v);
+        nf = zf = (x - v) & 0xFF;
+        cycles += 2;
+        break;
+      }
+      case 0xE1: { // SBC izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 6;
+        break;
+      }
+      case 0xE2: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0xE4: { // CPX zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cf = <i32>(x >= v);
+        nf = zf = (x - v) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0xE5: { // SBC zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 3;
+        break;
+      }
+      case 0xE6: { // INC zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0xE8: { // INX imp
+        x = (x + 1) & 0xFF; nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xE9: { // SBC imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 2;
+        break;
+      }
+      case 0xEA: { // NOP imp
+        
+        cycles += 2;
+        break;
+      }
+      case 0xEB: { // SBC imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 2;
+        break;
+      }
+      case 0xEC: { // CPX abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(x >= v);
+        nf = zf = (x - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xED: { // SBC abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0xEE: { // INC abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0xF0: { // BEQ rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (!zf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0xF1: { // SBC izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 5;
+        break;
+      }
+      case 0xF2: { // JAM imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;
+        cycles += 2;
+        break;
+      }
+      case 0xF4: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0xF5: { // SBC zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0xF6: { // INC zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0xF8: { // SED imp
+        p |= 0x08;
+        cycles += 2;
+        break;
+      }
+      case 0xF9: { // SBC aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0xFA: { // NOP imp
+        
+        cycles += 2;
+        break;
+      }
+      case 0xFC: { // NOP abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cycles += 4;
+        break;
+      }
+      case 0xFD: { // SBC abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) { t = sbcDecimalNmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0xFE: { // INC abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 7;
+        break;
+      }
+      case 0x03: // SLO izx
+      case 0x07: // SLO zp
+      case 0x0B: // ANC imm
+      case 0x0F: // SLO abs
+      case 0x13: // SLO izy
+      case 0x17: // SLO zpx
+      case 0x1B: // SLO aby
+      case 0x1F: // SLO abx
+      case 0x23: // RLA izx
+      case 0x27: // RLA zp
+      case 0x2B: // ANC imm
+      case 0x2F: // RLA abs
+      case 0x33: // RLA izy
+      case 0x37: // RLA zpx
+      case 0x3B: // RLA aby
+      case 0x3F: // RLA abx
+      case 0x43: // SRE izx
+      case 0x47: // SRE zp
+      case 0x4B: // ALR imm
+      case 0x4F: // SRE abs
+      case 0x53: // SRE izy
+      case 0x57: // SRE zpx
+      case 0x5B: // SRE aby
+      case 0x5F: // SRE abx
+      case 0x63: // RRA izx
+      case 0x67: // RRA zp
+      case 0x6B: // ARR imm
+      case 0x6F: // RRA abs
+      case 0x73: // RRA izy
+      case 0x77: // RRA zpx
+      case 0x7B: // RRA aby
+      case 0x7F: // RRA abx
+      case 0x83: // SAX izx
+      case 0x87: // SAX zp
+      case 0x8B: // ANE imm
+      case 0x8F: // SAX abs
+      case 0x93: // SHA izy
+      case 0x97: // SAX zpy
+      case 0x9B: // TAS aby
+      case 0x9C: // SHY abx
+      case 0x9E: // SHX aby
+      case 0x9F: // SHA aby
+      case 0xA3: // LAX izx
+      case 0xA7: // LAX zp
+      case 0xAB: // LXA imm
+      case 0xAF: // LAX abs
+      case 0xB3: // LAX izy
+      case 0xB7: // LAX zpy
+      case 0xBB: // LAS aby
+      case 0xBF: // LAX aby
+      case 0xC3: // DCP izx
+      case 0xC7: // DCP zp
+      case 0xCB: // SBX imm
+      case 0xCF: // DCP abs
+      case 0xD3: // DCP izy
+      case 0xD7: // DCP zpx
+      case 0xDB: // DCP aby
+      case 0xDF: // DCP abx
+      case 0xE3: // ISC izx
+      case 0xE7: // ISC zp
+      case 0xEF: // ISC abs
+      case 0xF3: // ISC izy
+      case 0xF7: // ISC zpx
+      case 0xFB: // ISC aby
+      case 0xFF: // ISC abx
+      {
+        store<u16>(vm, pc, STATE_PC);
+        store<u8>(vm, a, STATE_A);
+        store<u8>(vm, x, STATE_X);
+        store<u8>(vm, y, STATE_Y);
+        store<u8>(vm, s, STATE_S);
+        store<u8>(vm, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf), STATE_P);
+        t = rare6502(vm, op, cycles);
+        pc = <i32>load<u16>(vm, STATE_PC);
+        a = <i32>load<u8>(vm, STATE_A);
+        x = <i32>load<u8>(vm, STATE_X);
+        y = <i32>load<u8>(vm, STATE_Y);
+        s = <i32>load<u8>(vm, STATE_S);
+        p = <i32>load<u8>(vm, STATE_P);
+        nf = p; zf = (p & 2) ^ 2; cf = p & 1; vf = p & 0x40;
+        cycles += t & 0xFF;
+        if (t >> 8) {
+          reason = t >> 8; end = 0;
+          if (reason == EXIT_DEVICE_READ) instructions--; // abandoned: it runs again
+        }
+        break;
+      }
+      default: unreachable();
+    }
+    instructions++;
+  }
+
+  if (reason == 0) reason = EXIT_BUDGET;
+  // The poll after CLI, SEI and PLP still sees the I flag from before them.
+  if (op == 0x58 || op == 0x78 || op == 0x28) iLatch = iOld;
+  else if (op >= 0) iLatch = p & 0x04;
+  store<u16>(vm, pc, STATE_PC);
+  store<u8>(vm, a, STATE_A);
+  store<u8>(vm, x, STATE_X);
+  store<u8>(vm, y, STATE_Y);
+  store<u8>(vm, s, STATE_S);
+  store<u8>(vm, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf), STATE_P);
+  store<u8>(vm, iLatch, STATE_IRQ_LATCH);
+  store<u64>(vm, load<u64>(vm, STATE_CYCLES) + <u64>cycles, STATE_CYCLES);
+  store<u64>(vm, load<u64>(vm, STATE_INSTRUCTIONS) + <u64>instructions, STATE_INSTRUCTIONS);
+  store<u8>(vm, reason, STATE_EXIT_REASON);
+  return reason;
+}
+
 /** One rarely executed 6502 instruction, whose opcode `op` has been fetched: see isRare in scripts/gen-core.ts. */
 function rare6502(vm: usize, op: i32, cycles0: i32): i32 {
   let pc = <i32>load<u16>(vm, STATE_PC);
@@ -6431,6 +8512,2330 @@ export function run65c02(vm: usize, budget: i32): i32 {
         if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {
           if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ea, w); reason = EXIT_DEVICE_WRITE; end = 0; }
         } else { store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1); }
+        cycles += 7;
+        break;
+      }
+      case 0x04: // TSB zp
+      case 0x07: // RMB0 zp
+      case 0x0C: // TSB abs
+      case 0x0F: // BBR0 zpr
+      case 0x14: // TRB zp
+      case 0x17: // RMB1 zp
+      case 0x1C: // TRB abs
+      case 0x1F: // BBR1 zpr
+      case 0x27: // RMB2 zp
+      case 0x2F: // BBR2 zpr
+      case 0x37: // RMB3 zp
+      case 0x3F: // BBR3 zpr
+      case 0x47: // RMB4 zp
+      case 0x4F: // BBR4 zpr
+      case 0x57: // RMB5 zp
+      case 0x5F: // BBR5 zpr
+      case 0x67: // RMB6 zp
+      case 0x6F: // BBR6 zpr
+      case 0x77: // RMB7 zp
+      case 0x7F: // BBR7 zpr
+      case 0x87: // SMB0 zp
+      case 0x8F: // BBS0 zpr
+      case 0x97: // SMB1 zp
+      case 0x9F: // BBS1 zpr
+      case 0xA7: // SMB2 zp
+      case 0xAF: // BBS2 zpr
+      case 0xB7: // SMB3 zp
+      case 0xBF: // BBS3 zpr
+      case 0xC7: // SMB4 zp
+      case 0xCF: // BBS4 zpr
+      case 0xD7: // SMB5 zp
+      case 0xDF: // BBS5 zpr
+      case 0xE7: // SMB6 zp
+      case 0xEF: // BBS6 zpr
+      case 0xF7: // SMB7 zp
+      case 0xFF: // BBS7 zpr
+      {
+        store<u16>(vm, pc, STATE_PC);
+        store<u8>(vm, a, STATE_A);
+        store<u8>(vm, x, STATE_X);
+        store<u8>(vm, y, STATE_Y);
+        store<u8>(vm, s, STATE_S);
+        store<u8>(vm, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf), STATE_P);
+        t = rare65c02(vm, op, cycles);
+        pc = <i32>load<u16>(vm, STATE_PC);
+        a = <i32>load<u8>(vm, STATE_A);
+        x = <i32>load<u8>(vm, STATE_X);
+        y = <i32>load<u8>(vm, STATE_Y);
+        s = <i32>load<u8>(vm, STATE_S);
+        p = <i32>load<u8>(vm, STATE_P);
+        nf = p; zf = (p & 2) ^ 2; cf = p & 1; vf = p & 0x40;
+        cycles += t & 0xFF;
+        if (t >> 8) {
+          reason = t >> 8; end = 0;
+          if (reason == EXIT_DEVICE_READ) instructions--; // abandoned: it runs again
+        }
+        break;
+      }
+      default: unreachable();
+    }
+    instructions++;
+  }
+
+  if (reason == 0) reason = EXIT_BUDGET;
+  // The poll after CLI, SEI and PLP still sees the I flag from before them.
+  if (op == 0x58 || op == 0x78 || op == 0x28) iLatch = iOld;
+  else if (op >= 0) iLatch = p & 0x04;
+  store<u16>(vm, pc, STATE_PC);
+  store<u8>(vm, a, STATE_A);
+  store<u8>(vm, x, STATE_X);
+  store<u8>(vm, y, STATE_Y);
+  store<u8>(vm, s, STATE_S);
+  store<u8>(vm, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf), STATE_P);
+  store<u8>(vm, iLatch, STATE_IRQ_LATCH);
+  store<u64>(vm, load<u64>(vm, STATE_CYCLES) + <u64>cycles, STATE_CYCLES);
+  store<u64>(vm, load<u64>(vm, STATE_INSTRUCTIONS) + <u64>instructions, STATE_INSTRUCTIONS);
+  store<u8>(vm, reason, STATE_EXIT_REASON);
+  return reason;
+}
+
+/** Run, for a memory map of RAM only (no attribute checks), of the WDC 65C02: see assembly/index.ts. */
+export function runFlat65c02(vm: usize, budget: i32): i32 {
+  let pc = <i32>load<u16>(vm, STATE_PC);
+  let a = <i32>load<u8>(vm, STATE_A);
+  let x = <i32>load<u8>(vm, STATE_X);
+  let y = <i32>load<u8>(vm, STATE_Y);
+  let s = <i32>load<u8>(vm, STATE_S);
+  let p = <i32>load<u8>(vm, STATE_P);
+  let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;
+  let iLatch = <i32>load<u8>(vm, STATE_IRQ_LATCH);
+  let iOld = p & 0x04;
+  const flags = <i32>load<u8>(vm, STATE_FLAGS);
+  const stopOnSelfLoop = flags & RUN_STOP_ON_SELF_LOOP;
+  const trapOn = flags & RUN_TRAP;
+  const trapOpcode = <i32>load<u8>(vm, STATE_TRAP_OPCODE);
+  const irqLine = <i32>load<u8>(vm, STATE_IRQ);
+  let intLines = irqLine | <i32>load<u8>(vm, STATE_NMI);
+  // An instruction whose device reads are being replayed is finished before any interrupt.
+  let ioHold = <i32>(load<u8>(vm, STATE_IO_READ_LEN) != 0 && load<u64>(vm, STATE_IO_STAMP) == load<u64>(vm, STATE_CYCLES));
+  let cycles = 0, instructions = 0, end = budget, reason = 0, op = -1, opPc = pc;
+  let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;
+
+  const halt = <i32>load<u8>(vm, STATE_HALT);
+  if (halt != HALT_NONE) {
+    if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
+    else if (halt == HALT_STP) { reason = EXIT_STP; end = 0; }
+    else if (intLines) store<u8>(vm, HALT_NONE, STATE_HALT);
+    else { cycles = budget > 0 ? budget : 0; reason = EXIT_WAI; end = 0; }
+  }
+
+  while (cycles < end) {
+    if (intLines) {
+      if (ioHold) ioHold = 0;
+      else if (load<u8>(vm, STATE_NMI)) {
+        store<u8>(vm, 0, STATE_NMI);
+          store<u8>(vm + 0x100 + s, pc >> 8);
+          s = (s - 1) & 0xFF;
+          store<u8>(vm + 0x100 + s, pc & 0xFF);
+          s = (s - 1) & 0xFF;
+          store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
+          s = (s - 1) & 0xFF;
+          p = (p | 0x04) & ~0x08;
+          iLatch = 1;
+          lo = load<u8>(vm + (0xFFFA));
+          hi = load<u8>(vm + (0xFFFA + 1));
+          pc = lo | (hi << 8);
+          cycles += 7;
+          op = 0;
+          intLines = irqLine;
+          continue;
+      } else if (irqLine && !iLatch) {
+          store<u8>(vm + 0x100 + s, pc >> 8);
+          s = (s - 1) & 0xFF;
+          store<u8>(vm + 0x100 + s, pc & 0xFF);
+          s = (s - 1) & 0xFF;
+          store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
+          s = (s - 1) & 0xFF;
+          p = (p | 0x04) & ~0x08;
+          iLatch = 1;
+          lo = load<u8>(vm + (0xFFFE));
+          hi = load<u8>(vm + (0xFFFE + 1));
+          pc = lo | (hi << 8);
+          cycles += 7;
+          op = 0;
+          continue;
+      } else iLatch = p & 0x04;
+    }
+    opPc = pc;
+    op = <i32>load<u8>(vm + pc);
+    pc = (pc + 1) & 0xFFFF;
+    switch (op) {
+      case 0x00: { // BRK imp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + 0x100 + s, pc >> 8);
+        s = (s - 1) & 0xFF;
+        store<u8>(vm + 0x100 + s, pc & 0xFF);
+        s = (s - 1) & 0xFF;
+        store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
+        s = (s - 1) & 0xFF;
+        p = (p | 0x04) & ~0x08;
+        iLatch = 1;
+        lo = load<u8>(vm + (0xFFFE));
+        hi = load<u8>(vm + (0xFFFF));
+        pc = lo | (hi << 8);
+        cycles += 7;
+        break;
+      }
+      case 0x01: { // ORA izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 6;
+        break;
+      }
+      case 0x02: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0x03: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x05: { // ORA zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 3;
+        break;
+      }
+      case 0x06: { // ASL zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x08: { // PHP imp
+        store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
+        s = (s - 1) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0x09: { // ORA imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        a |= v;
+        nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x0A: { // ASL acc
+        v = a;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x0B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x0D: { // ORA abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x0E: { // ASL abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x10: { // BPL rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (!(nf & 0x80)) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x11: { // ORA izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a |= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x12: { // ORA izp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x13: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x15: { // ORA zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        a |= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x16: { // ASL zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x18: { // CLC imp
+        cf = 0;
+        cycles += 2;
+        break;
+      }
+      case 0x19: { // ORA aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a |= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x1A: { // INC acc
+        v = a;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x1B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x1D: { // ORA abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a |= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x1E: { // ASL abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        old = v;
+        cf = v >> 7; w = (v << 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x20: { // JSR abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + 0x100 + s, pc >> 8);
+        s = (s - 1) & 0xFF;
+        store<u8>(vm + 0x100 + s, pc & 0xFF);
+        s = (s - 1) & 0xFF;
+        hi = load<u8>(vm + (pc));
+        pc = lo | (hi << 8);
+        cycles += 6;
+        break;
+      }
+      case 0x21: { // AND izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 6;
+        break;
+      }
+      case 0x22: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0x23: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x24: { // BIT zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        zf = a & v; nf = v; vf = v & 0x40;
+        cycles += 3;
+        break;
+      }
+      case 0x25: { // AND zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 3;
+        break;
+      }
+      case 0x26: { // ROL zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x28: { // PLP imp
+        s = (s + 1) & 0xFF;
+        t = load<u8>(vm + (0x100 | s));
+        iOld = p & 0x04;
+        nf = t; vf = t & 0x40; p = t & 0x0C; zf = (t & 2) ^ 2; cf = t & 1;
+        cycles += 4;
+        break;
+      }
+      case 0x29: { // AND imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        a &= v;
+        nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x2A: { // ROL acc
+        v = a;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x2B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x2C: { // BIT abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        zf = a & v; nf = v; vf = v & 0x40;
+        cycles += 4;
+        break;
+      }
+      case 0x2D: { // AND abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x2E: { // ROL abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x30: { // BMI rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (nf & 0x80) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x31: { // AND izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a &= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x32: { // AND izp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x33: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x34: { // BIT zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        zf = a & v; nf = v; vf = v & 0x40;
+        cycles += 4;
+        break;
+      }
+      case 0x35: { // AND zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        a &= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x36: { // ROL zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x38: { // SEC imp
+        cf = 1;
+        cycles += 2;
+        break;
+      }
+      case 0x39: { // AND aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a &= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x3A: { // DEC acc
+        v = a;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x3B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x3C: { // BIT abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        zf = a & v; nf = v; vf = v & 0x40;
+        cycles += 4;
+        break;
+      }
+      case 0x3D: { // AND abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a &= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x3E: { // ROL abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        old = v;
+        w = ((v << 1) | cf) & 0xFF; cf = v >> 7;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x40: { // RTI imp
+        s = (s + 1) & 0xFF;
+        t = load<u8>(vm + (0x100 | s));
+        nf = t; vf = t & 0x40; p = t & 0x0C; zf = (t & 2) ^ 2; cf = t & 1;
+        iLatch = p & 0x04;
+        s = (s + 1) & 0xFF;
+        lo = load<u8>(vm + (0x100 | s));
+        s = (s + 1) & 0xFF;
+        hi = load<u8>(vm + (0x100 | s));
+        pc = lo | (hi << 8);
+        cycles += 6;
+        break;
+      }
+      case 0x41: { // EOR izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 6;
+        break;
+      }
+      case 0x42: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0x43: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x44: { // NOP zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += 3;
+        break;
+      }
+      case 0x45: { // EOR zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 3;
+        break;
+      }
+      case 0x46: { // LSR zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x48: { // PHA imp
+        store<u8>(vm + 0x100 + s, a);
+        s = (s - 1) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0x49: { // EOR imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        a ^= v;
+        nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x4A: { // LSR acc
+        v = a;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x4B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x4C: { // JMP abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        cycles += 3;
+        break;
+      }
+      case 0x4D: { // EOR abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x4E: { // LSR abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x50: { // BVC rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (!vf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x51: { // EOR izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a ^= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x52: { // EOR izp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0x53: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x54: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0x55: { // EOR zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        a ^= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x56: { // LSR zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x58: { // CLI imp
+        iOld = p & 0x04; p &= ~0x04;
+        cycles += 2;
+        break;
+      }
+      case 0x59: { // EOR aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a ^= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x5A: { // PHY imp
+        store<u8>(vm + 0x100 + s, y);
+        s = (s - 1) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0x5B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x5C: { // NOP abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cycles += 8;
+        break;
+      }
+      case 0x5D: { // EOR abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a ^= v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x5E: { // LSR abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        old = v;
+        cf = v & 1; w = v >> 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x60: { // RTS imp
+        s = (s + 1) & 0xFF;
+        lo = load<u8>(vm + (0x100 | s));
+        s = (s + 1) & 0xFF;
+        hi = load<u8>(vm + (0x100 | s));
+        pc = lo | (hi << 8);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 6;
+        break;
+      }
+      case 0x61: { // ADC izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 6;
+        break;
+      }
+      case 0x62: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0x63: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x64: { // STZ zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + (ea), 0); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 3;
+        break;
+      }
+      case 0x65: { // ADC zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 3;
+        break;
+      }
+      case 0x66: { // ROR zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x68: { // PLA imp
+        s = (s + 1) & 0xFF;
+        a = load<u8>(vm + (0x100 | s));
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0x69: { // ADC imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 2;
+        break;
+      }
+      case 0x6A: { // ROR acc
+        v = a;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        a = w;
+        cycles += 2;
+        break;
+      }
+      case 0x6B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x6C: { // JMP ind
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        lo = load<u8>(vm + (base));
+        hi = load<u8>(vm + ((base + 1) & 0xFFFF));
+        ea = lo | (hi << 8);
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        cycles += 6;
+        break;
+      }
+      case 0x6D: { // ADC abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0x6E: { // ROR abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x70: { // BVS rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (vf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x71: { // ADC izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 5;
+        break;
+      }
+      case 0x72: { // ADC izp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 5;
+        break;
+      }
+      case 0x73: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x74: { // STZ zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        store<u8>(vm + (ea), 0); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x75: { // ADC zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0x76: { // ROR zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x78: { // SEI imp
+        iOld = p & 0x04; p |= 0x04;
+        cycles += 2;
+        break;
+      }
+      case 0x79: { // ADC aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0x7A: { // PLY imp
+        s = (s + 1) & 0xFF;
+        y = load<u8>(vm + (0x100 | s));
+        nf = zf = y;
+        cycles += 4;
+        break;
+      }
+      case 0x7B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x7C: { // JMP iax
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        base = (base + x) & 0xFFFF;
+        lo = load<u8>(vm + (base));
+        hi = load<u8>(vm + ((base + 1) & 0xFFFF));
+        ea = lo | (hi << 8);
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        cycles += 6;
+        break;
+      }
+      case 0x7D: { // ADC abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = adcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0x7E: { // ROR abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        old = v;
+        w = (v >> 1) | (cf << 7); cf = v & 1;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x80: { // BRA rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (true) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x81: { // STA izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x82: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0x83: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x84: { // STY zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + (ea), y); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 3;
+        break;
+      }
+      case 0x85: { // STA zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 3;
+        break;
+      }
+      case 0x86: { // STX zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        store<u8>(vm + (ea), x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 3;
+        break;
+      }
+      case 0x88: { // DEY imp
+        y = (y - 1) & 0xFF; nf = zf = y;
+        cycles += 2;
+        break;
+      }
+      case 0x89: { // BIT imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        zf = a & v;
+        cycles += 2;
+        break;
+      }
+      case 0x8A: { // TXA imp
+        a = x; nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x8B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x8C: { // STY abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), y); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x8D: { // STA abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x8E: { // STX abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x90: { // BCC rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (!cf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0x91: { // STA izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0x92: { // STA izp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x93: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x94: { // STY zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        store<u8>(vm + (ea), y); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x95: { // STA zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x96: { // STX zpy
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + y) & 0xFF;
+        store<u8>(vm + (ea), x); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x98: { // TYA imp
+        a = y; nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0x99: { // STA aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x9A: { // TXS imp
+        s = x;
+        cycles += 2;
+        break;
+      }
+      case 0x9B: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0x9C: { // STZ abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        store<u8>(vm + (ea), 0); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 4;
+        break;
+      }
+      case 0x9D: { // STA abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        store<u8>(vm + (ea), a); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0x9E: { // STZ abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        store<u8>(vm + (ea), 0); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0xA0: { // LDY imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        y = v;
+        nf = zf = y;
+        cycles += 2;
+        break;
+      }
+      case 0xA1: { // LDA izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 6;
+        break;
+      }
+      case 0xA2: { // LDX imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        x = v;
+        nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xA3: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xA4: { // LDY zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        y = v;
+        nf = zf = y;
+        cycles += 3;
+        break;
+      }
+      case 0xA5: { // LDA zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 3;
+        break;
+      }
+      case 0xA6: { // LDX zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        x = v;
+        nf = zf = x;
+        cycles += 3;
+        break;
+      }
+      case 0xA8: { // TAY imp
+        y = a; nf = zf = y;
+        cycles += 2;
+        break;
+      }
+      case 0xA9: { // LDA imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        a = v;
+        nf = zf = a;
+        cycles += 2;
+        break;
+      }
+      case 0xAA: { // TAX imp
+        x = a; nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xAB: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xAC: { // LDY abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        y = v;
+        nf = zf = y;
+        cycles += 4;
+        break;
+      }
+      case 0xAD: { // LDA abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0xAE: { // LDX abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        x = v;
+        nf = zf = x;
+        cycles += 4;
+        break;
+      }
+      case 0xB0: { // BCS rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (cf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0xB1: { // LDA izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a = v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0xB2: { // LDA izp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 5;
+        break;
+      }
+      case 0xB3: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xB4: { // LDY zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        y = v;
+        nf = zf = y;
+        cycles += 4;
+        break;
+      }
+      case 0xB5: { // LDA zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        a = v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0xB6: { // LDX zpy
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + y) & 0xFF;
+        v = load<u8>(vm + (ea));
+        x = v;
+        nf = zf = x;
+        cycles += 4;
+        break;
+      }
+      case 0xB8: { // CLV imp
+        vf = 0;
+        cycles += 2;
+        break;
+      }
+      case 0xB9: { // LDA aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a = v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0xBA: { // TSX imp
+        x = s; nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xBB: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xBC: { // LDY abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        y = v;
+        nf = zf = y;
+        cycles += 4;
+        break;
+      }
+      case 0xBD: { // LDA abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        a = v;
+        nf = zf = a;
+        cycles += 4;
+        break;
+      }
+      case 0xBE: { // LDX aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        x = v;
+        nf = zf = x;
+        cycles += 4;
+        break;
+      }
+      case 0xC0: { // CPY imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cf = <i32>(y >= v);
+        nf = zf = (y - v) & 0xFF;
+        cycles += 2;
+        break;
+      }
+      case 0xC1: { // CMP izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 6;
+        break;
+      }
+      case 0xC2: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0xC3: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xC4: { // CPY zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cf = <i32>(y >= v);
+        nf = zf = (y - v) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0xC5: { // CMP zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0xC6: { // DEC zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0xC8: { // INY imp
+        y = (y + 1) & 0xFF; nf = zf = y;
+        cycles += 2;
+        break;
+      }
+      case 0xC9: { // CMP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 2;
+        break;
+      }
+      case 0xCA: { // DEX imp
+        x = (x - 1) & 0xFF; nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xCB: { // WAI imp
+        if (!intLines) { store<u8>(vm, HALT_WAI, STATE_HALT); reason = EXIT_WAI; end = 0; }
+        cycles += 3;
+        break;
+      }
+      case 0xCC: { // CPY abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(y >= v);
+        nf = zf = (y - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xCD: { // CMP abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xCE: { // DEC abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0xD0: { // BNE rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (zf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0xD1: { // CMP izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 5;
+        break;
+      }
+      case 0xD2: { // CMP izp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 5;
+        break;
+      }
+      case 0xD3: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xD4: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0xD5: { // CMP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xD6: { // DEC zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0xD8: { // CLD imp
+        p &= ~0x08;
+        cycles += 2;
+        break;
+      }
+      case 0xD9: { // CMP aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xDA: { // PHX imp
+        store<u8>(vm + 0x100 + s, x);
+        s = (s - 1) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0xDB: { // STP imp
+        store<u8>(vm, HALT_STP, STATE_HALT); reason = EXIT_STP; end = 0;
+        cycles += 3;
+        break;
+      }
+      case 0xDC: { // NOP abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0xDD: { // CMP abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        cf = <i32>(a >= v);
+        nf = zf = (a - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xDE: { // DEC abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v - 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 7;
+        break;
+      }
+      case 0xE0: { // CPX imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cf = <i32>(x >= v);
+        nf = zf = (x - v) & 0xFF;
+        cycles += 2;
+        break;
+      }
+      case 0xE1: { // SBC izx
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        t = (t + x) & 0xFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 6;
+        break;
+      }
+      case 0xE2: { // NOP imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        cycles += 2;
+        break;
+      }
+      case 0xE3: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xE4: { // CPX zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cf = <i32>(x >= v);
+        nf = zf = (x - v) & 0xFF;
+        cycles += 3;
+        break;
+      }
+      case 0xE5: { // SBC zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 3;
+        break;
+      }
+      case 0xE6: { // INC zp
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 5;
+        break;
+      }
+      case 0xE8: { // INX imp
+        x = (x + 1) & 0xFF; nf = zf = x;
+        cycles += 2;
+        break;
+      }
+      case 0xE9: { // SBC imm
+        v = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 2;
+        break;
+      }
+      case 0xEA: { // NOP imp
+        
+        cycles += 2;
+        break;
+      }
+      case 0xEB: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xEC: { // CPX abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cf = <i32>(x >= v);
+        nf = zf = (x - v) & 0xFF;
+        cycles += 4;
+        break;
+      }
+      case 0xED: { // SBC abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0xEE: { // INC abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0xF0: { // BEQ rel
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        if (!zf) {
+        ea = (pc + <i32><i8>t) & 0xFFFF;
+        cycles++;
+        if ((ea ^ pc) & 0xFF00) {
+        cycles++; }
+        pc = ea;
+        if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }
+        }
+        cycles += 2;
+        break;
+      }
+      case 0xF1: { // SBC izy
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 5;
+        break;
+      }
+      case 0xF2: { // SBC izp
+        t = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        lo = load<u8>(vm + (t));
+        hi = load<u8>(vm + ((t + 1) & 0xFF));
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 5;
+        break;
+      }
+      case 0xF3: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xF4: { // NOP zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0xF5: { // SBC zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0xF6: { // INC zpx
+        ea = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = (ea + x) & 0xFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
+        cycles += 6;
+        break;
+      }
+      case 0xF8: { // SED imp
+        p |= 0x08;
+        cycles += 2;
+        break;
+      }
+      case 0xF9: { // SBC aby
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + y) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0xFA: { // PLX imp
+        s = (s + 1) & 0xFF;
+        x = load<u8>(vm + (0x100 | s));
+        nf = zf = x;
+        cycles += 4;
+        break;
+      }
+      case 0xFB: { // NOP imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
+        
+        cycles += 1;
+        break;
+      }
+      case 0xFC: { // NOP abs
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        ea = lo | (hi << 8);
+        v = load<u8>(vm + (ea));
+        cycles += 4;
+        break;
+      }
+      case 0xFD: { // SBC abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        cycles += ((ea ^ base) >> 8) & 1;
+        if (p & 0x08) {
+        }
+        if (p & 0x08) { t = sbcDecimalCmos(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1; cycles++; }
+        else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }
+        cycles += 4;
+        break;
+      }
+      case 0xFE: { // INC abx
+        lo = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        hi = load<u8>(vm + pc);
+        pc = (pc + 1) & 0xFFFF;
+        base = lo | (hi << 8);
+        ea = (base + x) & 0xFFFF;
+        v = load<u8>(vm + (ea));
+        old = v;
+        w = (v + 1) & 0xFF;
+        nf = zf = w;
+        store<u8>(vm + (ea), w); store<u8>(vm + DIRTY_PAGES + ((ea) >> 8), 1);
         cycles += 7;
         break;
       }

@@ -67,6 +67,8 @@ interface CoreExports {
   reset(vm: number, cmos: number): void;
   run6502(vm: number, budget: number): number;
   run65c02(vm: number, budget: number): number;
+  runFlat6502(vm: number, budget: number): number;
+  runFlat65c02(vm: number, budget: number): number;
   debug6502(vm: number, budget: number): number;
   debug65c02(vm: number, budget: number): number;
 }
@@ -135,7 +137,7 @@ export class Cpu {
   readonly address: number;
   /** Guest memory, 64 KiB: `ram[a]` is guest address a. Writes here bypass page attributes. */
   readonly ram: Uint8Array;
-  /** Page attributes, one byte per guest page (PageAttr). */
+  /** Page attributes, one byte per guest page (PageAttr); change them with mapPages or setPageAttributes. */
   readonly pageAttrs: Uint8Array;
   /** One byte per guest page, set to 1 when the guest writes it. */
   readonly dirtyPages: Uint8Array;
@@ -143,7 +145,10 @@ export class Cpu {
   readonly slot: Uint8Array;
   private readonly view: DataView;
   private readonly runFn: (vm: number, budget: number) => number;
+  private readonly runFlatFn: (vm: number, budget: number) => number;
   private readonly debugFn: (vm: number, budget: number) => number;
+  /** Every page is plain RAM: runs use the loop without attribute checks. */
+  private allRam = true;
 
   constructor(core: CoreMemory, address: number, model: CpuModel) {
     if (model !== '6502' && model !== '65c02') throw new Error(`unknown CPU model "${model}" (expected 6502 or 65c02)`);
@@ -158,12 +163,14 @@ export class Cpu {
     this.view = new DataView(buffer, address, L.VM_SLOT_SIZE);
     const e = core.exports;
     this.runFn = model === '65c02' ? e.run65c02 : e.run6502;
+    this.runFlatFn = model === '65c02' ? e.runFlat65c02 : e.runFlat6502;
     this.debugFn = model === '65c02' ? e.debug65c02 : e.debug6502;
   }
 
   /** Power-on state: memory, attributes and counters zeroed, S=$FD, P=$24 (I set), PC=0. */
   clear(): void {
     this.slot.fill(0);
+    this.allRam = true;
     this.s = 0xfd;
     this.p = 0x24;
     this.view.setUint8(L.STATE_IRQ_LATCH, 1);
@@ -259,7 +266,7 @@ export class Cpu {
   // ---- Running ---------------------------------------------------------------
   /** Runs until `budget` cycles are spent (the last instruction completes) or an exit. */
   run(budget: number): ExitReason {
-    return this.runFn(this.address, clampBudget(budget));
+    return (this.allRam ? this.runFlatFn : this.runFn)(this.address, clampBudget(budget));
   }
 
   /** Like run, with breakpoints and (when `tracing`) the bus trace. */
@@ -338,6 +345,14 @@ export class Cpu {
   mapPages(first: number, last: number, attr: number) {
     if (first < 0 || last > 0xff || first > last) throw new RangeError(`bad page range $${hex(first, 2)}-$${hex(last, 2)}`);
     this.pageAttrs.fill(attr, first, last + 1);
+    this.allRam = this.pageAttrs.every((a) => a === PageAttr.RAM);
+  }
+
+  /** Sets the attributes of all 256 pages at once. */
+  setPageAttributes(attrs: ArrayLike<number>) {
+    if (attrs.length !== 256) throw new RangeError(`256 page attributes expected, got ${attrs.length}`);
+    this.pageAttrs.set(attrs);
+    this.allRam = this.pageAttrs.every((a) => a === PageAttr.RAM);
   }
 }
 

@@ -171,15 +171,12 @@ export class Machine {
   }
 
   private applyAttrs() {
-    for (let page = 0; page < 256; page++) {
-      let attr = this.baseAttrs[page];
-      if (this.pageDevices[page]) attr = PageAttr.DEVICE;
-      this.cpu.pageAttrs[page] = attr;
-    }
+    const attrs = new Uint8Array(256);
+    for (let page = 0; page < 256; page++) attrs[page] = this.pageDevices[page] ? PageAttr.DEVICE : this.baseAttrs[page];
     for (const [address, w] of this.watchpoints) {
-      const page = address >> 8;
-      this.cpu.pageAttrs[page] |= (w.read ? PageAttr.READ_EXIT : 0) | (w.write ? PageAttr.WRITE_EXIT : 0);
+      attrs[address >> 8] |= (w.read ? PageAttr.READ_EXIT : 0) | (w.write ? PageAttr.WRITE_EXIT : 0);
     }
+    this.cpu.setPageAttributes(attrs);
   }
 
   private contextFor(m: Mapped): DeviceContext {

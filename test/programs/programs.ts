@@ -26,6 +26,7 @@ export const PROGRAMS: TestProgram[] = [
   { name: 'fileio', source: 'fileio.c', target: 'sim6502', files: true },
   { name: 'escape', source: 'escape.c', target: 'sim6502', files: true, sim65: false },
   { name: 'cmos', source: 'cmos.c', target: 'sim65c02' },
+  { name: 'sieve', source: 'sieve.c', target: 'sim6502' },
   { name: 'hello', source: 'hello.s', target: 'sim6502' },
   { name: 'newcalls', source: 'newcalls.s', target: 'sim6502', files: true, sim65: false },
 ];
