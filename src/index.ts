@@ -52,3 +52,6 @@ export {
 } from './profiles/sim65.js';
 export { easy6502Description, EASY6502_START, type Easy6502Options } from './profiles/easy6502.js';
 export { boardDescription, BOARD, type BoardOptions } from './profiles/board.js';
+
+export { assemble, resolveInclude, type AsmOptions, type AsmResult, type AsmError } from './asm/assembler.js';
+export { formatAsmError, formatSymbols, sim65Program } from './asm/output.js';

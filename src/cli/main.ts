@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { runCommand, type CliIo } from './run.js';
 import { disasmCommand } from './disasm.js';
+import { asmCommand } from './asm.js';
 import { UsageError } from './args.js';
 
 const USAGE = `Usage: hyper6502 <command> [options]
@@ -15,6 +16,7 @@ const USAGE = `Usage: hyper6502 <command> [options]
 Commands:
   run FILE      run a cc65 sim65 program or a raw binary (hyper6502 run --help)
   disasm FILE   list the instructions of a program (hyper6502 disasm --help)
+  asm FILE      assemble a 6502/65C02 source, ca65 syntax (hyper6502 asm --help)
 
 Options:
   --help        this text
@@ -28,6 +30,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await runCommand(rest, io);
       case 'disasm':
         return await disasmCommand(rest, io);
+      case 'asm':
+        return await asmCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -41,7 +45,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, disasm)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, disasm, asm)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {

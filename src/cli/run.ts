@@ -12,6 +12,7 @@ import type { CpuModel } from '../isa/opcodes.js';
 import { UsageError, parseAddress, parseNumber } from './args.js';
 import { isSim65, Sim65FormatError } from '../profiles/sim65.js';
 import { runSim65, traceLine } from '../profiles/sim65-run.js';
+import { assembleFile, formatAsmErrors, isAssemblerSource, startAddress } from './asm.js';
 
 export const RUN_USAGE = `Usage: hyper6502 run [options] FILE [arguments...]
 
@@ -138,10 +139,21 @@ async function runSim65Command(file: string, image: Uint8Array, args: string[], 
 }
 
 async function runRaw(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {
-  const model = (values.cpu ?? '6502').toLowerCase();
+  let model = (values.cpu ?? '6502').toLowerCase();
   if (model !== '6502' && model !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
-  const load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
-  const start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
+  let load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
+  let start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
+  if (isAssemblerSource(file)) {
+    // Assemble, then run from the reset vector the source sets, else from its first byte.
+    const program = assembleFile(file, { cpu: model as CpuModel });
+    if (!program.ok) {
+      io.stderr(formatAsmErrors(program.errors));
+      return 1;
+    }
+    ({ bytes: image, cpu: model } = program);
+    if (values.load === undefined) load = program.origin;
+    start ??= startAddress(program);
+  }
   if (image.length === 0) throw new UsageError(`${file} is empty`);
   if (load + image.length > 0x10000) {
     throw new UsageError(`${file} (${image.length} bytes) does not fit at $${hex(load, 4)}: it would end at $${hex(load + image.length - 1, 5)}, past $FFFF`);

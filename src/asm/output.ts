@@ -1,0 +1,78 @@
+// What the assembler writes besides raw bytes: sim65 programs, listings, symbol files, error lines.
+//
+// How to drive this:
+//   sim65Program(bytes, 0x0200, '65c02')      // 12-byte sim65 header + bytes
+//   formatListing(lines)                       // "0200  A9 05        lda #5"
+//   formatSymbols(symbols)                     // "main = $0200" per line
+//   formatAsmError(error)                         // "prog.s:3:5: error: ..."
+
+import type { CpuModel } from '../isa/opcodes.js';
+
+export interface AsmError {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  message: string;
+}
+
+/** One source line as the listing shows it. */
+export interface ListingLine {
+  file: string;
+  line: number;
+  text: string;
+  /** The program counter at the line; undefined in a skipped .if branch. */
+  address?: number;
+  bytes: number[];
+  errors: string[];
+}
+
+export function formatAsmError(e: AsmError): string {
+  return `${e.file}:${e.line}:${e.column}: error: ${e.message}`;
+}
+
+const BYTES_PER_ROW = 4;
+/** Longer data (a .res, an .incbin) shows this many bytes, then how many more. */
+const MAX_ROWS = 4;
+const hex = (n: number, digits: number) => n.toString(16).toUpperCase().padStart(digits, '0');
+
+/** Address, up to four bytes, then the source line; longer data continues on rows of its own. */
+export function formatListing(lines: readonly ListingLine[]): string {
+  const out: string[] = [];
+  for (const l of lines) {
+    const address = l.address === undefined ? '    ' : hex(l.address, 4);
+    const row = (i: number) => l.bytes.slice(i, i + BYTES_PER_ROW).map((b) => hex(b, 2)).join(' ').padEnd(BYTES_PER_ROW * 3 - 1);
+    out.push(`${address}  ${row(0)}  ${l.text}`.trimEnd());
+    for (let i = BYTES_PER_ROW; i < l.bytes.length; i += BYTES_PER_ROW) {
+      const rowAddress = hex((l.address! + i) & 0xffff, 4);
+      if (i === MAX_ROWS * BYTES_PER_ROW) {
+        out.push(`${rowAddress}  ... ${l.bytes.length - i} more bytes`);
+        break;
+      }
+      out.push(`${rowAddress}  ${row(i)}`.trimEnd());
+    }
+    for (const e of l.errors) out.push(`*** error: ${e}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** "name = $XXXX", one symbol a line, in definition order. */
+export function formatSymbols(symbols: Readonly<Record<string, number>>): string {
+  let text = '';
+  for (const [name, value] of Object.entries(symbols)) text += `${name} = ${value < 0 ? value : '$' + hex(value, value > 0xffff ? 8 : 4)}\n`;
+  return text;
+}
+
+/**
+ * A program for cc65's sim65: "sim65", version 2, the CPU (0 6502, 1 65C02),
+ * the zero-page address of the C stack pointer (0 here), the load address and
+ * the reset address (little-endian words), then the bytes.
+ */
+export function sim65Program(bytes: Uint8Array, load: number, cpu: CpuModel, reset = load): Uint8Array {
+  const header = [0x73, 0x69, 0x6d, 0x36, 0x35, 2, cpu === '65c02' ? 1 : 0, 0, load & 0xff, load >> 8, reset & 0xff, reset >> 8];
+  const out = new Uint8Array(header.length + bytes.length);
+  out.set(header);
+  out.set(bytes, header.length);
+  return out;
+}
