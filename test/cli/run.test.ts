@@ -93,6 +93,15 @@ describe('hyper6502 run', () => {
     expect(capped.stderr).toMatch(/stopped after 100\d cycles \(--max-cycles\)/);
   });
 
+  it('--trace prints each instruction with its registers and cycle count', async () => {
+    const r = await cli('run', '--trace', join(import.meta.dirname, '../programs/hello.prg'));
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toBe('0200  D8        CLD            A=00 X=00 Y=00 S=FF P=nv-bdizc CYC=0');
+    expect(lines[1]).toMatch(/^0201  A2 FF     LDX #\$FF .* CYC=2$/);
+    expect(lines.length).toBeGreaterThan(50);
+    expect(r.stdout).toBe('hello from assembly\n');
+  });
+
   it('rejects a bad sim65 file and options that do not apply to it', async () => {
     const bad = file('bad.prg', [0x73, 0x69, 0x6d, 0x36, 0x35, 0x07, 0, 0, 0, 2, 0, 2]);
     expect((await cli('run', bad)).stderr).toMatch(/sim65 format version 7 is not supported/);
