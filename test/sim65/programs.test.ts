@@ -46,6 +46,20 @@ describe('cc65 programs give what sim65 gives', () => {
   }
 });
 
+describe('stdin as a stream', () => {
+  it('waits for input that arrives later, then reads to the end', async () => {
+    const { PassThrough } = await import('node:stream');
+    const stdin = new PassThrough();
+    let stdout = '';
+    const running = runSim65(prg(PROGRAMS.find((p) => p.name === 'stdin')!), { stdin, stdout: (b) => (stdout += new TextDecoder().decode(b)) });
+    setTimeout(() => stdin.write('one two\n'), 20);
+    setTimeout(() => stdin.end('three\n'), 60);
+    const r = await running;
+    expect(stdout).toBe('ONE TWO\nTHREE\n2 lines, 3 words, 14 bytes\n');
+    expect(r.exitCode).toBe(0);
+  });
+});
+
 describe('the file sandbox', () => {
   it('refuses paths that leave the root: .., absolute paths, symbolic links out', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'hyper6502-outside-'));
