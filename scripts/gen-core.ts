@@ -119,7 +119,7 @@ class Emitter {
 
   push(value: string) {
     this.trace('0x100 | s', value, true);
-    this.emit(`store<u8>(vm + 0x100 + s, ${value});`, 's = (s - 1) & 0xFF;');
+    this.emit(`store<u8>(vm + 0x100 + s, ${value});`, 's = (s - 1) & 0xFF;', 'store<u8>(vm + DIRTY_PAGES + 1, 1);');
   }
 
   pull(dst: string) {

@@ -54,10 +54,13 @@ export function run6502(vm: usize, budget: i32): i32 {
         store<u8>(vm, 0, STATE_NMI);
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p |= 0x04;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFA));
@@ -70,10 +73,13 @@ export function run6502(vm: usize, budget: i32): i32 {
       } else if (irqLine && !iLatch) {
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p |= 0x04;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFE));
@@ -93,10 +99,13 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         p |= 0x04;
         iLatch = 1;
         lo = load<u8>(vm + (0xFFFE));
@@ -169,6 +178,7 @@ export function run6502(vm: usize, budget: i32): i32 {
       case 0x08: { // PHP imp
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -400,8 +410,10 @@ export function run6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         hi = load<u8>(vm + (pc));
         pc = lo | (hi << 8);
         cycles += 6;
@@ -778,6 +790,7 @@ export function run6502(vm: usize, budget: i32): i32 {
       case 0x48: { // PHA imp
         store<u8>(vm + 0x100 + s, a);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -2555,10 +2568,13 @@ export function runFlat6502(vm: usize, budget: i32): i32 {
         store<u8>(vm, 0, STATE_NMI);
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p |= 0x04;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFA));
@@ -2571,10 +2587,13 @@ export function runFlat6502(vm: usize, budget: i32): i32 {
       } else if (irqLine && !iLatch) {
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p |= 0x04;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFE));
@@ -2594,10 +2613,13 @@ export function runFlat6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         p |= 0x04;
         iLatch = 1;
         lo = load<u8>(vm + (0xFFFE));
@@ -2655,6 +2677,7 @@ export function runFlat6502(vm: usize, budget: i32): i32 {
       case 0x08: { // PHP imp
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -2844,8 +2867,10 @@ export function runFlat6502(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         hi = load<u8>(vm + (pc));
         pc = lo | (hi << 8);
         cycles += 6;
@@ -3150,6 +3175,7 @@ export function runFlat6502(vm: usize, budget: i32): i32 {
       case 0x48: { // PHA imp
         store<u8>(vm + 0x100 + s, a);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -5873,10 +5899,13 @@ export function run65c02(vm: usize, budget: i32): i32 {
         store<u8>(vm, 0, STATE_NMI);
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p = (p | 0x04) & ~0x08;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFA));
@@ -5889,10 +5918,13 @@ export function run65c02(vm: usize, budget: i32): i32 {
       } else if (irqLine && !iLatch) {
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p = (p | 0x04) & ~0x08;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFE));
@@ -5912,10 +5944,13 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         p = (p | 0x04) & ~0x08;
         iLatch = 1;
         lo = load<u8>(vm + (0xFFFE));
@@ -5984,6 +6019,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
       case 0x08: { // PHP imp
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -6207,8 +6243,10 @@ export function run65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         hi = load<u8>(vm + (pc));
         pc = lo | (hi << 8);
         cycles += 6;
@@ -6630,6 +6668,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
       case 0x48: { // PHA imp
         store<u8>(vm + 0x100 + s, a);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -6820,6 +6859,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
       case 0x5A: { // PHY imp
         store<u8>(vm + 0x100 + s, y);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -8107,6 +8147,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
       case 0xDA: { // PHX imp
         store<u8>(vm + 0x100 + s, x);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -8632,10 +8673,13 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
         store<u8>(vm, 0, STATE_NMI);
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p = (p | 0x04) & ~0x08;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFA));
@@ -8648,10 +8692,13 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
       } else if (irqLine && !iLatch) {
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p = (p | 0x04) & ~0x08;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFE));
@@ -8671,10 +8718,13 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         p = (p | 0x04) & ~0x08;
         iLatch = 1;
         lo = load<u8>(vm + (0xFFFE));
@@ -8731,6 +8781,7 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
       case 0x08: { // PHP imp
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -8918,8 +8969,10 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         hi = load<u8>(vm + (pc));
         pc = lo | (hi << 8);
         cycles += 6;
@@ -9266,6 +9319,7 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
       case 0x48: { // PHA imp
         store<u8>(vm + 0x100 + s, a);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -9426,6 +9480,7 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
       case 0x5A: { // PHY imp
         store<u8>(vm + 0x100 + s, y);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -10503,6 +10558,7 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
       case 0xDA: { // PHX imp
         store<u8>(vm + 0x100 + s, x);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -11596,12 +11652,15 @@ export function debug6502(vm: usize, budget: i32): i32 {
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc >> 8) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc & 0xFF) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf)) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p |= 0x04;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFA));
@@ -11623,12 +11682,15 @@ export function debug6502(vm: usize, budget: i32): i32 {
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc >> 8) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc & 0xFF) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf)) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p |= 0x04;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFE));
@@ -11653,12 +11715,15 @@ export function debug6502(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc >> 8) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc & 0xFF) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         p |= 0x04;
         iLatch = 1;
         lo = load<u8>(vm + (0xFFFE));
@@ -11810,6 +11875,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -12293,9 +12359,11 @@ export function debug6502(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc >> 8) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc & 0xFF) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         hi = load<u8>(vm + (pc));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (pc) | ((hi) << 16)); tpos++; }
         pc = lo | (hi << 8);
@@ -13086,6 +13154,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((a) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, a);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -16537,12 +16606,15 @@ export function debug65c02(vm: usize, budget: i32): i32 {
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc >> 8) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc & 0xFF) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf)) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p = (p | 0x04) & ~0x08;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFA));
@@ -16564,12 +16636,15 @@ export function debug65c02(vm: usize, budget: i32): i32 {
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc >> 8) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, pc >> 8);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc & 0xFF) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, pc & 0xFF);
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf)) << 16) | TRACE_WRITE); tpos++; }
           store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf));
           s = (s - 1) & 0xFF;
+          store<u8>(vm + DIRTY_PAGES + 1, 1);
           p = (p | 0x04) & ~0x08;
           iLatch = 1;
           lo = load<u8>(vm + (0xFFFE));
@@ -16594,12 +16669,15 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc >> 8) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc & 0xFF) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         p = (p | 0x04) & ~0x08;
         iLatch = 1;
         lo = load<u8>(vm + (0xFFFE));
@@ -16734,6 +16812,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -17198,9 +17277,11 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc >> 8) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, pc >> 8);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((pc & 0xFF) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, pc & 0xFF);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         hi = load<u8>(vm + (pc));
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (pc) | ((hi) << 16)); tpos++; }
         pc = lo | (hi << 8);
@@ -17901,6 +17982,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((a) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, a);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -18212,6 +18294,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((y) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, y);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }
@@ -20398,6 +20481,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (0x100 | s) | ((x) << 16) | TRACE_WRITE); tpos++; }
         store<u8>(vm + 0x100 + s, x);
         s = (s - 1) & 0xFF;
+        store<u8>(vm + DIRTY_PAGES + 1, 1);
         cycles += 3;
         break;
       }

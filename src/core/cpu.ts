@@ -341,6 +341,13 @@ export class Cpu {
     return out;
   }
 
+  /** Writes guest memory from the host, marking the page dirty (as a guest write would). */
+  poke(address: number, value: number) {
+    const a = address & 0xffff;
+    this.ram[a] = value;
+    this.dirtyPages[a >> 8] = 1;
+  }
+
   /** Sets the attribute of guest pages [first, last]. */
   mapPages(first: number, last: number, attr: number) {
     if (first < 0 || last > 0xff || first > last) throw new RangeError(`bad page range $${hex(first, 2)}-$${hex(last, 2)}`);

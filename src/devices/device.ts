@@ -14,8 +14,10 @@ export interface DeviceContext {
   nmi(): void;
   /** The machine's cycle counter now. */
   cycles(): number;
-  /** Guest memory (64 KiB), for devices that do DMA or live in RAM. */
+  /** Guest memory (64 KiB), for devices that do DMA or live in RAM: read it here, write it with poke. */
   readonly ram: Uint8Array;
+  /** Writes a byte of guest memory, marking its page dirty for snapshots. */
+  poke(address: number, value: number): void;
   /** Ends the machine's run: the guest powered off with an exit code. */
   powerOff(code: number): void;
 }

@@ -29,7 +29,7 @@ export class Keyboard implements Device {
   press(key: number | string) {
     const code = typeof key === 'string' ? key.charCodeAt(0) : key;
     if (this.keys.length < (this.options.limit ?? 64)) this.keys.push(code & 0xff);
-    if (this.options.lastKeyAddress !== undefined && this.ctx) this.ctx.ram[this.options.lastKeyAddress] = code & 0xff;
+    if (this.options.lastKeyAddress !== undefined && this.ctx) this.ctx.poke(this.options.lastKeyAddress, code & 0xff);
     this.update();
   }
 

@@ -26,7 +26,7 @@ export class RandomSource implements Device {
 
   attach(ctx: DeviceContext) {
     this.ctx = ctx;
-    if (this.options.ramAddress !== undefined) ctx.ram[this.options.ramAddress] = this.next();
+    if (this.options.ramAddress !== undefined) ctx.poke(this.options.ramAddress, this.next());
   }
 
   /** The next random byte. */
@@ -50,7 +50,7 @@ export class RandomSource implements Device {
 
   tick(cycle: number) {
     if (this.options.ramAddress === undefined || cycle < this.nextRefresh) return;
-    this.ctx!.ram[this.options.ramAddress] = this.next();
+    this.ctx!.poke(this.options.ramAddress, this.next());
     this.nextRefresh = cycle + (this.options.period ?? 16);
   }
 

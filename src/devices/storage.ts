@@ -79,14 +79,14 @@ export class BlockStorage implements Device {
     if (command !== 1 && command !== 2) return this.status;
     if (this.sector >= this.store.sectors) return STATUS_RANGE;
     if (command === 2 && this.store.readOnly) return STATUS_READ_ONLY;
-    const ram = this.ctx!.ram;
+    const ctx = this.ctx!;
     const buf = new Uint8Array(SECTOR_SIZE);
     try {
       if (command === 1) {
         this.store.read(this.sector, buf);
-        for (let i = 0; i < SECTOR_SIZE; i++) ram[(this.dma + i) & 0xffff] = buf[i];
+        for (let i = 0; i < SECTOR_SIZE; i++) ctx.poke(this.dma + i, buf[i]);
       } else {
-        for (let i = 0; i < SECTOR_SIZE; i++) buf[i] = ram[(this.dma + i) & 0xffff];
+        for (let i = 0; i < SECTOR_SIZE; i++) buf[i] = ctx.ram[(this.dma + i) & 0xffff];
         this.store.write(this.sector, buf);
       }
     } catch {
@@ -100,16 +100,25 @@ export class BlockStorage implements Device {
     this.status = STATUS_OK;
   }
 
-  /** Registers only: the backing store's contents travel with it, not in the device state. */
+  /** Registers, and the contents of an in-memory store (a host file keeps its own). */
   save(): Uint8Array {
-    return new StateWriter().u16(this.sector).u16(this.dma).u8(this.status).done();
+    const contents = this.store instanceof MemoryBlockStore ? this.store.bytes : new Uint8Array(0);
+    return new StateWriter().u16(this.sector).u16(this.dma).u8(this.status).blob(contents).done();
   }
 
   load(state: Uint8Array) {
     const r = new StateReader(state, 'storage');
-    this.sector = r.u16();
-    this.dma = r.u16();
-    this.status = r.u8();
+    const sector = r.u16();
+    const dma = r.u16();
+    const status = r.u8();
+    const contents = r.blob();
     r.end();
+    if (this.store instanceof MemoryBlockStore) {
+      if (contents.length !== this.store.bytes.length) throw new Error(`storage state holds ${contents.length} bytes for a ${this.store.bytes.length}-byte store`);
+      this.store.bytes.set(contents);
+    }
+    this.sector = sector;
+    this.dma = dma;
+    this.status = status;
   }
 }

@@ -122,7 +122,7 @@ export class Debugger {
   /** Writes bytes into guest memory (RAM and ROM alike: a debugger may patch ROM). */
   writeMemory(where: number | string, bytes: ArrayLike<number>) {
     const start = this.resolve(where);
-    for (let i = 0; i < bytes.length; i++) this.machine.cpu.ram[(start + i) & 0xffff] = bytes[i];
+    for (let i = 0; i < bytes.length; i++) this.machine.cpu.poke(start + i, bytes[i]);
   }
 
   /** `count` instructions from `where`. */

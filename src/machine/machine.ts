@@ -185,6 +185,7 @@ export class Machine {
       nmi: () => this.cpu.nmi(),
       cycles: () => this.cpu.cycles,
       ram: this.cpu.ram,
+      poke: (address, value) => this.cpu.poke(address, value),
       powerOff: (code) => {
         this.powerOffCode = code;
       },
@@ -325,10 +326,7 @@ export class Machine {
       m.device.write?.(address - m.start, value, this.cpu.cycles);
       return;
     }
-    if (this.baseAttrs[address >> 8] === PageAttr.RAM) {
-      this.cpu.ram[address] = value;
-      this.cpu.dirtyPages[address >> 8] = 1;
-    }
+    if (this.baseAttrs[address >> 8] === PageAttr.RAM) this.cpu.poke(address, value);
   }
 
   // ---- Debugging ---------------------------------------------------------------

@@ -118,8 +118,8 @@ export class Sim65Host {
     const ram = cpu.ram;
     const word = (a: number) => ram[a & 0xffff] | (ram[(a + 1) & 0xffff] << 8);
     const setWord = (a: number, v: number) => {
-      ram[a & 0xffff] = v & 0xff;
-      ram[(a + 1) & 0xffff] = (v >> 8) & 0xff;
+      cpu.poke(a, v & 0xff);
+      cpu.poke(a + 1, (v >> 8) & 0xff);
     };
     const sp = () => word(program.spAddress);
     const setSp = (v: number) => setWord(program.spAddress, v & 0xffff);
@@ -144,7 +144,7 @@ export class Sim65Host {
       return new TextDecoder().decode(Uint8Array.from(bytes));
     };
     const copyOut = (a: number, bytes: Uint8Array) => {
-      for (let i = 0; i < bytes.length; i++) ram[(a + i) & 0xffff] = bytes[i];
+      for (let i = 0; i < bytes.length; i++) cpu.poke(a + i, bytes[i]);
     };
     const copyIn = (a: number, n: number) => {
       const out = new Uint8Array(n);
@@ -234,7 +234,7 @@ export class Sim65Host {
           const bytes = new TextEncoder().encode(arg);
           p = (p - bytes.length - 1) & 0xffff;
           copyOut(p, bytes);
-          ram[(p + bytes.length) & 0xffff] = 0;
+          cpu.poke(p + bytes.length, 0);
           setWord(slot, p);
           slot += 2;
         }

@@ -98,7 +98,7 @@ describe('the board', () => {
 });
 
 describe('the VIA alone', () => {
-  const context = (irq: boolean[]) => ({ setIrq: (on: boolean) => irq.push(on), nmi() {}, cycles: () => 0, ram: new Uint8Array(0x10000), powerOff() {} });
+  const context = (irq: boolean[]) => ({ setIrq: (on: boolean) => irq.push(on), nmi() {}, cycles: () => 0, ram: new Uint8Array(0x10000), poke() {}, powerOff() {} });
 
   it('counts T1 down one per cycle and flags it when it passes zero, once in one-shot mode', () => {
     const irq: boolean[] = [];
@@ -142,7 +142,7 @@ describe('storage', () => {
     backing.fill(0xab, 512, 1024);
     const ram = new Uint8Array(0x10000);
     const storage = new BlockStorage(new MemoryBlockStore(backing));
-    storage.attach({ setIrq() {}, nmi() {}, cycles: () => 0, ram, powerOff() {} });
+    storage.attach({ setIrq() {}, nmi() {}, cycles: () => 0, ram, poke: (a, v) => (ram[a & 0xffff] = v), powerOff() {} });
     storage.write(0, 1); // sector 1
     storage.write(2, 0x00);
     storage.write(3, 0x30); // DMA $3000
@@ -158,7 +158,7 @@ describe('storage', () => {
     storage.write(4, 1);
     expect(storage.read(5)).toBe(STATUS_RANGE);
     const ro = new BlockStorage(new MemoryBlockStore(new Uint8Array(512), true));
-    ro.attach({ setIrq() {}, nmi() {}, cycles: () => 0, ram, powerOff() {} });
+    ro.attach({ setIrq() {}, nmi() {}, cycles: () => 0, ram, poke: (a, v) => (ram[a & 0xffff] = v), powerOff() {} });
     ro.write(4, 2);
     expect(ro.read(5)).toBe(STATUS_READ_ONLY);
     expect(() => new MemoryBlockStore(new Uint8Array(100))).toThrow(/not a whole number of 512-byte sectors/);

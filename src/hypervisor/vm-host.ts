@@ -1,0 +1,572 @@
+// The VMs of one thread: their slots, their state machine, their snapshots,
+// and a scheduler that shares the thread among the running ones.
+//
+// How to drive this (the Hypervisor does it, in a worker or in-thread):
+//   const host = new VmHost({ onEvent });
+//   const id = await host.create({ profile: 'sim65', program }, { weight: 2 });
+//   host.start(id);
+//   await host.runRounds(100);          // or host.schedule(): runs until idle
+//   const bytes = host.pause(id) && host.snapshot(id);
+//
+// States: created -> running <-> paused; running -> halted (the guest ended:
+// exit, JAM, STP) or faulted (a device or handler failed); any -> stopped
+// (shutdown); destroy removes the VM. A call in the wrong state throws a
+// VmStateError and changes nothing. Snapshots are taken only when the VM is
+// not running.
+//
+// Scheduling: round-robin in quanta of QUANTUM cycles times the VM's weight
+// (proportional share), optionally capped in cycles per second, or paced
+// at a clock rate (real time). Every VM gets its cycles in whole quanta, so
+// shares are exact in cycles; caps and pacing use the wall clock.
+
+import { CoreMemory } from '../core/cpu.js';
+import { loadCoreModule } from '../core/wasm.js';
+import { STATE, SNAPSHOT_BYTES, HALT_WAI, STATE_HALT, STATE_EXIT_REASON, EXIT_TRACE_FULL, IO_READS_MAX, IO_WRITES_MAX, STATE_IO_READ_LEN, STATE_IO_WRITE_LEN, STATE_IO_READ_POS } from '../core/layout.js';
+import type { MachineExit } from '../machine/machine.js';
+import { buildVm, specFromJson, specToJson, type BuiltVm, type VmSpec, VmConsole } from './spec.js';
+import { decodeSnapshot, encodeSnapshot, SnapshotError, type DecodedSnapshot, type Section } from './snapshot.js';
+import { StateReader, StateWriter } from '../devices/device.js';
+
+export type VmState = 'created' | 'running' | 'paused' | 'halted' | 'stopped' | 'faulted';
+
+export class VmStateError extends Error {
+  constructor(
+    readonly vm: string,
+    readonly state: VmState,
+    readonly action: string,
+  ) {
+    super(`cannot ${action} VM ${vm}: it is ${state}`);
+    this.name = 'VmStateError';
+  }
+}
+
+export interface Schedule {
+  /** Share of the thread relative to the other running VMs (default 1). */
+  weight?: number;
+  /** At most this many cycles per second. */
+  cap?: number;
+  /** Real time: run at this clock rate in Hz (e.g. 1_023_000); otherwise as fast as the share allows. */
+  clockHz?: number;
+}
+
+export interface VmMetrics {
+  id: string;
+  state: VmState;
+  cycles: number;
+  instructions: number;
+  exits: Record<string, number>;
+  dirtyPages: number;
+  snapshotBytes: number;
+  /** Emulated MHz over the wall time the VM spent running on this thread. */
+  mhz: number;
+  outputDropped: number;
+}
+
+export type VmEvent =
+  | { type: 'output'; vm: string; bytes: Uint8Array }
+  | { type: 'state'; vm: string; state: VmState; reason?: string; exitCode?: number | null; error?: string };
+
+/** Cycles a VM of weight 1 runs before the next VM's turn. */
+export const QUANTUM = 20_000;
+/** VM slots per Wasm memory. */
+export const SLAB_SLOTS = 128;
+
+interface Vm {
+  id: string;
+  spec: VmSpec;
+  built: BuiltVm;
+  core: CoreMemory;
+  slot: number;
+  state: VmState;
+  reason?: string;
+  error?: string;
+  schedule: Required<Pick<Schedule, 'weight'>> & Schedule;
+  exits: Record<string, number>;
+  runMs: number;
+  /** Wall time and cycles when pacing (re)started. */
+  paceFrom: { ms: number; cycles: number } | null;
+  waitingInput: boolean;
+  lastSnapshotId: string | null;
+  snapshotBytes: number;
+}
+
+export class VmHost {
+  private readonly slabs: CoreMemory[] = [];
+  private readonly free: Array<{ core: CoreMemory; slot: number }> = [];
+  private readonly vms = new Map<string, Vm>();
+  private nextId = 1;
+  private module?: WebAssembly.Module;
+
+  constructor(private readonly options: { onEvent?: (e: VmEvent) => void; idPrefix?: string } = {}) {}
+
+  // ---- Slots -------------------------------------------------------------------
+  private async allocate(): Promise<{ core: CoreMemory; slot: number }> {
+    let place = this.free.pop();
+    if (!place) {
+      this.module ??= await loadCoreModule();
+      const core = CoreMemory.instantiate(this.module, SLAB_SLOTS);
+      this.slabs.push(core);
+      for (let i = SLAB_SLOTS - 1; i > 0; i--) this.free.push({ core, slot: i });
+      place = { core, slot: 0 };
+    }
+    return place;
+  }
+
+  private release(core: CoreMemory, slot: number) {
+    core.cpu(slot).clear();
+    this.free.push({ core, slot });
+  }
+
+  private vm(id: string): Vm {
+    const vm = this.vms.get(id);
+    if (!vm) throw new Error(`no VM ${id}`);
+    return vm;
+  }
+
+  private require(vm: Vm, action: string, states: VmState[]) {
+    if (!states.includes(vm.state)) throw new VmStateError(vm.id, vm.state, action);
+  }
+
+  private setState(vm: Vm, state: VmState, extra: { reason?: string; error?: string } = {}) {
+    vm.state = state;
+    vm.reason = extra.reason;
+    vm.error = extra.error;
+    vm.paceFrom = null;
+    this.options.onEvent?.({ type: 'state', vm: vm.id, state, reason: extra.reason, exitCode: vm.built.machine.exitCode, error: extra.error });
+  }
+
+  // ---- Life cycle -------------------------------------------------------------------
+  async create(spec: VmSpec, options: { id?: string; schedule?: Schedule } = {}): Promise<string> {
+    const id = options.id ?? `${this.options.idPrefix ?? 'vm'}${this.nextId++}`;
+    if (this.vms.has(id)) throw new Error(`a VM ${id} exists already`);
+    const place = await this.allocate();
+    let built: BuiltVm;
+    try {
+      built = await buildVm(spec, place.core, place.slot);
+    } catch (err) {
+      this.release(place.core, place.slot);
+      throw err;
+    }
+    this.vms.set(id, this.record(id, spec, built, place, options.schedule));
+    return id;
+  }
+
+  private record(id: string, spec: VmSpec, built: BuiltVm, place: { core: CoreMemory; slot: number }, schedule: Schedule = {}): Vm {
+    return {
+      id, spec, built, core: place.core, slot: place.slot, state: 'created',
+      schedule: { ...checkSchedule(schedule), weight: schedule.weight ?? 1 },
+      exits: {}, runMs: 0, paceFrom: null, waitingInput: false, lastSnapshotId: null, snapshotBytes: 0,
+    };
+  }
+
+  start(id: string) {
+    const vm = this.vm(id);
+    this.require(vm, 'start', ['created']);
+    this.setState(vm, 'running');
+  }
+
+  pause(id: string) {
+    const vm = this.vm(id);
+    this.require(vm, 'pause', ['running']);
+    this.setState(vm, 'paused');
+  }
+
+  resume(id: string) {
+    const vm = this.vm(id);
+    this.require(vm, 'resume', ['paused']);
+    this.setState(vm, 'running');
+  }
+
+  /** RESET: devices and CPU; a halted or faulted VM comes back paused. */
+  reset(id: string) {
+    const vm = this.vm(id);
+    this.require(vm, 'reset', ['created', 'running', 'paused', 'halted', 'faulted']);
+    vm.built.machine.reset();
+    vm.waitingInput = false;
+    if (vm.state === 'halted' || vm.state === 'faulted') this.setState(vm, 'paused');
+  }
+
+  shutdown(id: string) {
+    const vm = this.vm(id);
+    this.require(vm, 'shut down', ['created', 'running', 'paused', 'halted', 'faulted']);
+    this.setState(vm, 'stopped');
+  }
+
+  destroy(id: string) {
+    const vm = this.vm(id);
+    this.vms.delete(id);
+    this.release(vm.core, vm.slot);
+  }
+
+  setSchedule(id: string, schedule: Schedule) {
+    const vm = this.vm(id);
+    vm.schedule = { ...vm.schedule, ...checkSchedule(schedule) };
+    vm.paceFrom = null;
+  }
+
+  input(id: string, data: Uint8Array | string) {
+    const vm = this.vm(id);
+    vm.built.console.input(data);
+    vm.waitingInput = false;
+  }
+
+  closeInput(id: string) {
+    const vm = this.vm(id);
+    vm.built.console.closeInput();
+    vm.waitingInput = false;
+  }
+
+  state(id: string): VmState {
+    return this.vm(id).state;
+  }
+
+  ids(): string[] {
+    return [...this.vms.keys()];
+  }
+
+  // ---- Running -------------------------------------------------------------------
+
+  /** Runs a VM that is not running (created or paused) until its cycle count reaches `target`; returns the last exit. */
+  runUntil(id: string, target: number): MachineExit | null {
+    const vm = this.vm(id);
+    this.require(vm, 'step', ['created', 'paused', 'halted']);
+    let exit: MachineExit | null = null;
+    if (vm.state === 'halted') return exit;
+    while (vm.built.machine.cpu.cycles < target) {
+      exit = this.slice(vm, target - vm.built.machine.cpu.cycles);
+      if (exit.reason !== 'budget') break;
+    }
+    this.flushOutput(vm);
+    return exit;
+  }
+
+  /** One run of a VM's machine; updates its state for ends and faults. */
+  private slice(vm: Vm, budget: number): MachineExit {
+    const exit = vm.built.machine.run(budget);
+    vm.exits[exit.reason] = (vm.exits[exit.reason] ?? 0) + 1;
+    switch (exit.reason) {
+      case 'budget':
+        break;
+      case 'wait':
+        vm.waitingInput = true;
+        break;
+      case 'exit':
+      case 'jam':
+      case 'stp':
+      case 'wai':
+        this.setState(vm, 'halted', { reason: exit.reason });
+        break;
+      case 'fault':
+        this.setState(vm, 'faulted', { reason: 'fault', error: exit.error?.message });
+        break;
+      default: // breakpoint, watchpoint, trap, self-loop: the VM pauses there
+        if (vm.state === 'running') this.setState(vm, 'paused', { reason: exit.reason });
+    }
+    return exit;
+  }
+
+  private flushOutput(vm: Vm) {
+    if (vm.built.console.pendingOutput && this.options.onEvent) this.options.onEvent({ type: 'output', vm: vm.id, bytes: vm.built.console.takeOutput() });
+  }
+
+  /**
+   * One scheduling round: every running VM gets weight x QUANTUM cycles
+   * (less when a cap or a clock holds it back). Returns the cycles executed
+   * and how long the next round could wait before any paced VM is due.
+   */
+  runRound(now = performance.now()): { cycles: number; idleMs: number } {
+    let cycles = 0;
+    let idleMs = Infinity;
+    for (const vm of this.vms.values()) {
+      if (vm.state !== 'running' || vm.waitingInput) continue;
+      const cpu = vm.built.machine.cpu;
+      let budget = QUANTUM * vm.schedule.weight;
+      const rate = vm.schedule.clockHz ?? vm.schedule.cap;
+      if (rate) {
+        vm.paceFrom ??= { ms: now, cycles: cpu.cycles };
+        const allowed = vm.paceFrom.cycles + ((now - vm.paceFrom.ms) / 1000) * rate - cpu.cycles;
+        if (allowed < 1) {
+          idleMs = Math.min(idleMs, ((1 - allowed) / rate) * 1000);
+          continue;
+        }
+        budget = Math.min(budget, Math.floor(allowed));
+      }
+      const before = cpu.cycles;
+      const t0 = performance.now();
+      this.slice(vm, budget);
+      vm.runMs += performance.now() - t0;
+      cycles += cpu.cycles - before;
+      this.flushOutput(vm);
+      idleMs = 0;
+    }
+    return { cycles, idleMs };
+  }
+
+  /** Runs rounds for about `ms` milliseconds of wall time (or until nothing can run). */
+  runFor(ms: number): number {
+    const end = performance.now() + ms;
+    let cycles = 0;
+    for (;;) {
+      const now = performance.now();
+      if (now >= end) return cycles;
+      const round = this.runRound(now);
+      cycles += round.cycles;
+      if (round.cycles === 0 && round.idleMs === Infinity) return cycles;
+      if (round.cycles === 0 && round.idleMs > 0) return cycles;
+    }
+  }
+
+  /** Whether any VM could run now or soon (running and not waiting for input). */
+  get busy(): boolean {
+    for (const vm of this.vms.values()) if (vm.state === 'running' && !vm.waitingInput) return true;
+    return false;
+  }
+
+  // ---- Metrics ---------------------------------------------------------------------
+  metrics(id: string): VmMetrics {
+    const vm = this.vm(id);
+    const cpu = vm.built.machine.cpu;
+    let dirty = 0;
+    for (const d of cpu.dirtyPages) dirty += d;
+    return {
+      id, state: vm.state, cycles: cpu.cycles, instructions: cpu.instructions, exits: { ...vm.exits }, dirtyPages: dirty,
+      snapshotBytes: vm.snapshotBytes, mhz: vm.runMs > 0 ? cpu.cycles / vm.runMs / 1000 : 0, outputDropped: vm.built.console.dropped,
+    };
+  }
+
+  // ---- Snapshots ---------------------------------------------------------------------
+
+  /** A full snapshot of a VM that is not running. */
+  snapshot(id: string): Uint8Array {
+    return this.takeSnapshot(this.vm(id), 'full');
+  }
+
+  /** Only the pages dirtied since the last snapshot (full or diff), and the small state in full. */
+  diffSnapshot(id: string): Uint8Array {
+    const vm = this.vm(id);
+    if (!vm.lastSnapshotId) throw new Error(`VM ${id} has no snapshot to diff against: take a full snapshot first`);
+    return this.takeSnapshot(vm, 'diff');
+  }
+
+  private takeSnapshot(vm: Vm, kind: 'full' | 'diff'): Uint8Array {
+    this.require(vm, 'snapshot', ['created', 'paused', 'halted']);
+    const machine = vm.built.machine;
+    const cpu = machine.cpu;
+    const snapshotId = randomId();
+    const meta = {
+      id: vm.id, snapshotId, parentId: kind === 'diff' ? vm.lastSnapshotId : null, state: vm.state, reason: vm.reason ?? null,
+      schedule: vm.schedule, exits: vm.exits, waitingInput: vm.waitingInput,
+    };
+    const sections: Section[] = [
+      { tag: 'META', version: 1, data: utf8(JSON.stringify(meta)) },
+      { tag: 'SPEC', version: 1, data: utf8(specToJson(vm.spec)) },
+      { tag: 'CORE', version: 1, data: cpu.slot.slice(STATE, SNAPSHOT_BYTES) },
+    ];
+    if (kind === 'full') {
+      sections.push({ tag: 'RAM_', version: 1, data: cpu.ram.slice() });
+    } else {
+      const pages = [...cpu.dirtyPages.keys()].filter((p) => cpu.dirtyPages[p]);
+      const data = new Uint8Array(2 + pages.length * 257);
+      data[0] = pages.length & 0xff;
+      data[1] = pages.length >> 8;
+      pages.forEach((page, i) => {
+        data[2 + i * 257] = page;
+        data.set(cpu.ram.subarray(page << 8, (page + 1) << 8), 3 + i * 257);
+      });
+      sections.push({ tag: 'PAGE', version: 1, data });
+    }
+    const devices = new StateWriter().u16(machine.devices.length);
+    for (const d of machine.devices) devices.blob(utf8(d.name)).blob(d.save?.() ?? new Uint8Array(0));
+    sections.push({ tag: 'DEVS', version: 1, data: devices.done() });
+    const code = machine.exitCode;
+    sections.push({ tag: 'CONS', version: 1, data: new StateWriter().blob(vm.built.console.save()).u16(code === null ? 0xffff : code & 0xff).done() });
+    const bytes = encodeSnapshot(kind, sections);
+    cpu.dirtyPages.fill(0);
+    vm.lastSnapshotId = snapshotId;
+    vm.snapshotBytes = bytes.length;
+    return bytes;
+  }
+
+  /**
+   * A new VM from a full snapshot and the diffs taken after it, in order. All
+   * or nothing: any problem is a SnapshotError and no VM is created.
+   */
+  async restore(snapshots: Uint8Array[], options: { id?: string; keepId?: boolean } = {}): Promise<string> {
+    if (snapshots.length === 0) throw new SnapshotError('empty', 'no snapshot given');
+    const decoded = snapshots.map((b) => decodeSnapshot(b));
+    const metas = decoded.map((d) => parseMeta(d));
+    if (decoded[0].kind !== 'full') throw new SnapshotError('bad-diff-chain', 'the first snapshot must be a full one, not a diff');
+    for (let i = 1; i < decoded.length; i++) {
+      if (decoded[i].kind !== 'diff') throw new SnapshotError('bad-diff-chain', `snapshot ${i + 1} is a full snapshot where a diff was expected`);
+      if (metas[i].parentId !== metas[i - 1].snapshotId) throw new SnapshotError('bad-diff-chain', `diff ${i} does not follow the snapshot before it`);
+    }
+    const last = decoded[decoded.length - 1];
+    const lastMeta = metas[metas.length - 1];
+    let spec: VmSpec;
+    try {
+      spec = specFromJson(new TextDecoder().decode(decoded[0].section('SPEC')));
+    } catch (err) {
+      throw err instanceof SnapshotError ? err : new SnapshotError('bad-section', `section SPEC: ${(err as Error).message}`);
+    }
+    // Guest memory: the full snapshot's RAM, then each diff's pages.
+    const ram = decoded[0].section('RAM_');
+    if (ram.length !== 0x10000) throw new SnapshotError('bad-section', `section RAM_ holds ${ram.length} bytes, not 65536`);
+    const memory = ram.slice();
+    for (const d of decoded.slice(1)) applyPages(memory, d.section('PAGE'));
+    const core = last.section('CORE');
+    checkCore(core);
+    const devices = parseDevices(last.section('DEVS'));
+    const cons = new StateReader(last.section('CONS'), 'CONS section');
+    let consoleState: Uint8Array, powerCode: number;
+    try {
+      consoleState = cons.blob();
+      powerCode = cons.u16();
+      cons.end();
+      new VmConsole().load(consoleState);
+    } catch (err) {
+      throw new SnapshotError('bad-section', `section CONS: ${(err as Error).message}`);
+    }
+    if (powerCode !== 0xffff && powerCode > 0xff) throw new SnapshotError('bad-section', `section CONS: exit code ${powerCode} out of range`);
+
+    const id = options.keepId ? lastMeta.id : options.id ?? `${this.options.idPrefix ?? 'vm'}${this.nextId++}`;
+    if (this.vms.has(id)) throw new Error(`a VM ${id} exists already`);
+    const place = await this.allocate();
+    try {
+      const built = await buildVm(spec, place.core, place.slot);
+      const machine = built.machine;
+      if (machine.devices.length !== devices.length || machine.devices.some((d, i) => d.name !== devices[i].name)) {
+        throw new SnapshotError('bad-section', `section DEVS lists ${devices.map((d) => d.name).join(', ') || 'no devices'}; the VM has ${machine.devices.map((d) => d.name).join(', ') || 'none'}`);
+      }
+      machine.devices.forEach((d, i) => {
+        try {
+          if (d.load) d.load(devices[i].state);
+          else if (devices[i].state.length) throw new Error('unexpected state');
+        } catch (err) {
+          throw new SnapshotError('bad-section', `section DEVS, device ${d.name}: ${(err as Error).message}`);
+        }
+      });
+      machine.cpu.ram.set(memory);
+      machine.cpu.slot.set(core, STATE);
+      built.console.load(consoleState);
+      if (powerCode !== 0xffff) machine.powerOff(powerCode);
+      const vm = this.record(id, spec, built, place, lastMeta.schedule);
+      vm.state = lastMeta.state === 'halted' ? 'halted' : lastMeta.state === 'created' ? 'created' : 'paused';
+      vm.reason = lastMeta.reason ?? undefined;
+      vm.exits = { ...lastMeta.exits };
+      vm.waitingInput = lastMeta.waitingInput;
+      vm.lastSnapshotId = lastMeta.snapshotId;
+      machine.cpu.dirtyPages.fill(0);
+      this.vms.set(id, vm);
+      return id;
+    } catch (err) {
+      this.release(place.core, place.slot);
+      if (err instanceof SnapshotError) throw err;
+      throw new SnapshotError('bad-section', (err as Error).message);
+    }
+  }
+
+  /** A copy of a VM that is not running, with a new identity; it starts paused. */
+  async clone(id: string, options: { id?: string } = {}): Promise<string> {
+    const vm = this.vm(id);
+    // A clone is not a snapshot the VM's diffs build on: keep its dirty pages and last snapshot.
+    const last = vm.lastSnapshotId;
+    const lastBytes = vm.snapshotBytes;
+    const dirty = vm.built.machine.cpu.dirtyPages.slice();
+    const bytes = this.snapshot(id);
+    vm.lastSnapshotId = last;
+    vm.snapshotBytes = lastBytes;
+    vm.built.machine.cpu.dirtyPages.set(dirty);
+    return this.restore([bytes], options);
+  }
+}
+
+// ---- Section parsing (before anything is built) -----------------------------------------
+
+interface Meta {
+  id: string;
+  snapshotId: string;
+  parentId: string | null;
+  state: VmState;
+  reason: string | null;
+  schedule: Schedule & { weight: number };
+  exits: Record<string, number>;
+  waitingInput: boolean;
+}
+
+function parseMeta(d: DecodedSnapshot): Meta {
+  let m: Meta;
+  try {
+    m = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(d.section('META')));
+  } catch (err) {
+    if (err instanceof SnapshotError) throw err;
+    throw new SnapshotError('bad-section', 'section META is not valid JSON');
+  }
+  const ok =
+    m && typeof m.id === 'string' && typeof m.snapshotId === 'string' && (m.parentId === null || typeof m.parentId === 'string') &&
+    ['created', 'paused', 'halted'].includes(m.state) && m.schedule && typeof m.schedule.weight === 'number' &&
+    m.exits && typeof m.exits === 'object' && typeof m.waitingInput === 'boolean';
+  if (!ok) throw new SnapshotError('bad-section', 'section META is missing fields or has bad values');
+  try {
+    checkSchedule(m.schedule);
+  } catch (err) {
+    throw new SnapshotError('bad-section', `section META: ${(err as Error).message}`);
+  }
+  return m;
+}
+
+function checkCore(core: Uint8Array) {
+  if (core.length !== SNAPSHOT_BYTES - STATE) throw new SnapshotError('bad-section', `section CORE holds ${core.length} bytes, not ${SNAPSHOT_BYTES - STATE}`);
+  const at = (offset: number) => core[offset - STATE];
+  if (at(STATE_HALT) > HALT_WAI) throw new SnapshotError('bad-section', `section CORE: halt state ${at(STATE_HALT)} is not valid`);
+  if (at(STATE_EXIT_REASON) > EXIT_TRACE_FULL) throw new SnapshotError('bad-section', `section CORE: exit reason ${at(STATE_EXIT_REASON)} is not valid`);
+  if (at(STATE_IO_READ_LEN) > IO_READS_MAX || at(STATE_IO_READ_POS) > IO_READS_MAX || at(STATE_IO_WRITE_LEN) > IO_WRITES_MAX) {
+    throw new SnapshotError('bad-section', 'section CORE: the device access log is out of range');
+  }
+}
+
+function applyPages(memory: Uint8Array, data: Uint8Array) {
+  if (data.length < 2) throw new SnapshotError('bad-section', 'section PAGE is truncated');
+  const count = data[0] | (data[1] << 8);
+  if (count > 256 || data.length !== 2 + count * 257) throw new SnapshotError('bad-section', `section PAGE: ${count} pages do not fit its ${data.length} bytes`);
+  const seen = new Set<number>();
+  for (let i = 0; i < count; i++) {
+    const page = data[2 + i * 257];
+    if (seen.has(page)) throw new SnapshotError('bad-section', `section PAGE lists page $${page.toString(16)} twice`);
+    seen.add(page);
+    memory.set(data.subarray(3 + i * 257, 3 + i * 257 + 256), page << 8);
+  }
+}
+
+function parseDevices(data: Uint8Array): Array<{ name: string; state: Uint8Array }> {
+  try {
+    const r = new StateReader(data, 'DEVS section');
+    const n = r.u16();
+    const out = [];
+    for (let i = 0; i < n; i++) out.push({ name: new TextDecoder().decode(r.blob()), state: r.blob() });
+    r.end();
+    return out;
+  } catch (err) {
+    throw new SnapshotError('bad-section', (err as Error).message);
+  }
+}
+
+function checkSchedule(s: Schedule): Schedule {
+  const positive = (v: unknown, name: string) => {
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new RangeError(`${name} must be a positive number, got ${String(v)}`);
+  };
+  positive(s.weight, 'weight');
+  positive(s.cap, 'cap');
+  positive(s.clockHz, 'clockHz');
+  if (s.weight !== undefined && s.weight > 1000) throw new RangeError(`weight ${s.weight} is over 1000`);
+  return s;
+}
+
+function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
+
+function randomId(): string {
+  const b = new Uint8Array(8);
+  crypto.getRandomValues(b);
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
