@@ -149,7 +149,7 @@ describe('determinism', () => {
         host.runUntil(id, total);
         expect(guestState(host, id)).toEqual(guestState(straight, 'x'));
         expect(b.output).toEqual(a.output);
-        if (spec.profile !== 'raw') expect(a.output.length).toBeGreaterThan(0);
+        if (spec.profile !== 'raw' && total >= 12_000) expect(a.output.length).toBeGreaterThan(0);
       });
     }
   }
