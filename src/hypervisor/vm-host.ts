@@ -128,6 +128,7 @@ export class VmHost {
   }
 
   private setState(vm: Vm, state: VmState, extra: { reason?: string; error?: string } = {}) {
+    this.flushOutput(vm); // what the guest printed comes before the news that it stopped
     vm.state = state;
     vm.reason = extra.reason;
     vm.error = extra.error;

@@ -1,0 +1,87 @@
+// One hypervisor worker: a VmHost that answers calls and keeps its running
+// VMs scheduled between them. The same code serves a worker thread (Node
+// worker_threads, browser Web Workers) and the calling thread (workers: 0).
+//
+// How to drive this: `new WorkerRuntime(post)`; feed it calls with
+// `handle(message)`; it posts replies ({ reply, ok, value | error }) and
+// events ({ event }) through `post`. As a worker thread this module wires
+// itself to the thread's port.
+
+import { VmHost, type VmEvent } from './vm-host.js';
+
+export interface CallMessage {
+  call: number;
+  op: string;
+  args: unknown[];
+}
+
+export type WorkerMessage =
+  | { reply: number; ok: true; value: unknown }
+  | { reply: number; ok: false; error: { name: string; message: string; code?: string; vm?: string; state?: string; action?: string } }
+  | { event: VmEvent };
+
+type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
+
+const OPS = [
+  'create', 'start', 'pause', 'resume', 'reset', 'shutdown', 'destroy', 'snapshot', 'diffSnapshot', 'restore', 'clone',
+  'input', 'closeInput', 'setSchedule', 'metrics', 'runUntil', 'state', 'ids',
+] as const;
+
+export class WorkerRuntime {
+  readonly host: VmHost;
+  private looping = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(private readonly post: Post) {
+    this.host = new VmHost({ onEvent: (event) => this.post({ event }, event.type === 'output' ? [event.bytes.buffer as ArrayBuffer] : []) });
+  }
+
+  async handle(message: CallMessage) {
+    try {
+      if (!(OPS as readonly string[]).includes(message.op)) throw new Error(`unknown hypervisor call "${message.op}"`);
+      const fn = (this.host as unknown as Record<string, (...a: unknown[]) => unknown>)[message.op];
+      const value = await fn.apply(this.host, message.args);
+      const transfer = value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : [];
+      this.post({ reply: message.call, ok: true, value }, transfer);
+    } catch (err) {
+      const e = err as Error & { code?: string; vm?: string; state?: string; action?: string };
+      this.post({ reply: message.call, ok: false, error: { name: e.name, message: e.message, code: e.code, vm: e.vm, state: e.state, action: e.action } });
+    }
+    this.schedule();
+  }
+
+  /** Keeps the running VMs going, yielding to incoming calls every few milliseconds. */
+  private schedule() {
+    if (this.looping) return;
+    this.looping = true;
+    const step = () => {
+      this.timer = null;
+      this.host.runFor(8);
+      if (!this.host.busy) {
+        this.looping = false;
+        return;
+      }
+      const round = this.host.runRound();
+      if (round.cycles === 0 && round.idleMs > 0 && round.idleMs !== Infinity) this.timer = setTimeout(step, Math.min(round.idleMs, 20));
+      else this.timer = setTimeout(step, 0);
+    };
+    this.timer = setTimeout(step, 0);
+  }
+
+  stop() {
+    if (this.timer) clearTimeout(this.timer);
+    this.looping = false;
+  }
+}
+
+// As a thread: Node's worker_threads, or a browser Web Worker.
+const nodeThreads = typeof process !== 'undefined' && process.versions?.node ? await import('node:worker_threads') : null;
+if (nodeThreads && !nodeThreads.isMainThread && nodeThreads.workerData?.hyper6502Worker) {
+  const port = nodeThreads.parentPort!;
+  const runtime = new WorkerRuntime((m, transfer) => port.postMessage(m, transfer ?? []));
+  port.on('message', (m: CallMessage) => void runtime.handle(m));
+} else if (!nodeThreads && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') {
+  const scope = self as unknown as { postMessage(m: unknown, t?: ArrayBuffer[]): void; onmessage: ((e: MessageEvent) => void) | null };
+  const runtime = new WorkerRuntime((m, transfer) => scope.postMessage(m, transfer ?? []));
+  scope.onmessage = (e: MessageEvent) => void runtime.handle(e.data as CallMessage);
+}
