@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { runCommand, type CliIo } from './run.js';
 import { disasmCommand } from './disasm.js';
 import { asmCommand } from './asm.js';
+import { benchCommand } from './vms.js';
 import { UsageError } from './args.js';
 
 const USAGE = `Usage: hyper6502 <command> [options]
@@ -17,6 +18,7 @@ Commands:
   run FILE      run a cc65 sim65 program or a raw binary (hyper6502 run --help)
   disasm FILE   list the instructions of a program (hyper6502 disasm --help)
   asm FILE      assemble a 6502/65C02 source, ca65 syntax (hyper6502 asm --help)
+  bench         emulated MHz of a pool of VMs (hyper6502 bench --help)
 
 Options:
   --help        this text
@@ -32,6 +34,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await disasmCommand(rest, io);
       case 'asm':
         return await asmCommand(rest, io);
+      case 'bench':
+        return await benchCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -45,7 +49,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, disasm, asm)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, disasm, asm, bench)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {

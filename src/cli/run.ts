@@ -13,6 +13,7 @@ import { UsageError, parseAddress, parseNumber } from './args.js';
 import { isSim65, Sim65FormatError } from '../profiles/sim65.js';
 import { runSim65, traceLine } from '../profiles/sim65-run.js';
 import { assembleFile, formatAsmErrors, isAssemblerSource, startAddress } from './asm.js';
+import { runVmsCommand } from './vms.js';
 
 export const RUN_USAGE = `Usage: hyper6502 run [options] FILE [arguments...]
 
@@ -32,6 +33,10 @@ Raw binaries:
   --load ADDR            load address (default 0)
   --start ADDR           start address (default: the reset vector at $FFFC)
   --stop-on-self-loop    stop when an instruction jumps or branches to itself
+Many VMs:
+  --vms N                run N copies side by side on the hypervisor; each
+                         output line starts with [vmK]; the status is the largest
+  --workers W            worker threads for them (default: one per core)
 Numbers are decimal, $hex or 0xhex. A sim65 program's exit status is the
 command's; 126 means it ran out of --max-cycles, 127 that it stopped on an
 illegal opcode or another emulator error (as sim65 does).`;
@@ -53,6 +58,8 @@ const OPTIONS = {
   trace: { type: 'boolean' },
   cycles: { type: 'boolean' },
   'fs-root': { type: 'string' },
+  vms: { type: 'string' },
+  workers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -77,6 +84,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (file === undefined || image === undefined) throw new UsageError('run needs a FILE to run');
   if (positionals.length) throw new UsageError(`run takes one FILE, got ${positionals.length + 1}: ${[file, ...positionals].join(' ')} (arguments go only to sim65 programs)`);
   const maxCycles = values['max-cycles'] === undefined ? Infinity : parseNumber(values['max-cycles'], '--max-cycles');
+  if (values.vms !== undefined || values.workers !== undefined) {
+    return runMany(file, image, sim65, argv.slice(fileIndex + 1), values, maxCycles, io);
+  }
   if (sim65) {
     for (const raw of ['cpu', 'load', 'start', 'stop-on-self-loop'] as const) {
       if (values[raw] !== undefined) throw new UsageError(`--${raw} does not apply to ${file}: a sim65 program's header says where it loads, where it starts and which CPU it needs`);
@@ -136,6 +146,37 @@ async function runSim65Command(file: string, image: Uint8Array, args: string[], 
   };
   io.stderr(`hyper6502: ${file}: ${why[run.reason] ?? run.reason}\n`);
   return 127;
+}
+
+async function runMany(file: string, image: Uint8Array, sim65: boolean, args: string[], values: Values, maxCycles: number, io: CliIo): Promise<number> {
+  const vms = values.vms === undefined ? 1 : parseNumber(values.vms, '--vms', 100_000);
+  if (vms < 1) throw new UsageError('--vms must be at least 1');
+  const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
+  for (const opt of ['trace', 'stats', 'cycles', 'fs-root'] as const) {
+    if (values[opt] !== undefined) throw new UsageError(`--${opt} does not work with --vms`);
+  }
+  const limit = Number.isFinite(maxCycles) ? { maxCycles } : {};
+  if (sim65) {
+    if (values.cpu || values.load || values.start || values['stop-on-self-loop']) throw new UsageError(`--cpu, --load, --start and --stop-on-self-loop do not apply to ${file}: a sim65 program`);
+    return runVmsCommand({ profile: 'sim65', program: image, args, name: file }, { vms, workers, ...limit }, io);
+  }
+  let cpu = (values.cpu ?? '6502').toLowerCase();
+  if (cpu !== '6502' && cpu !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
+  let load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
+  let start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
+  if (isAssemblerSource(file)) {
+    const program = assembleFile(file, { cpu: cpu as CpuModel });
+    if (!program.ok) {
+      io.stderr(formatAsmErrors(program.errors));
+      return 1;
+    }
+    ({ bytes: image, cpu } = program);
+    if (values.load === undefined) load = program.origin;
+    start ??= startAddress(program);
+  }
+  if (load + image.length > 0x10000) throw new UsageError(`${file} (${image.length} bytes) does not fit at $${hex(load, 4)}`);
+  const spec = { profile: 'raw' as const, cpu: cpu as CpuModel, image, load, start, stopOnSelfLoop: values['stop-on-self-loop'] ?? false };
+  return runVmsCommand(spec, { vms, workers, ...limit }, io);
 }
 
 async function runRaw(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {

@@ -117,10 +117,15 @@ export class CoreMemory {
     return SLOT_BASE + index * L.VM_SLOT_SIZE;
   }
 
-  /** A CPU in slot `index`, fresh: memory zeroed, registers as after power-on. */
-  cpu(index: number, model: CpuModel = '6502'): Cpu {
+  /**
+   * A CPU in slot `index`, fresh: memory zeroed, registers as after power-on.
+   * With `{ zeroed: true }` the caller promises the slot is already all zero
+   * (never used, or cleared when it was given back), which saves clearing it.
+   */
+  cpu(index: number, model: CpuModel = '6502', options: { zeroed?: boolean } = {}): Cpu {
     const cpu = new Cpu(this, this.slotAddress(index), model);
-    cpu.clear();
+    if (options.zeroed) cpu.powerOn();
+    else cpu.clear();
     return cpu;
   }
 }
@@ -170,6 +175,11 @@ export class Cpu {
   /** Power-on state: memory, attributes and counters zeroed, S=$FD, P=$24 (I set), PC=0. */
   clear(): void {
     this.slot.fill(0);
+    this.powerOn();
+  }
+
+  /** The registers of power-on, in a slot that is already zero. */
+  powerOn(): void {
     this.allRam = true;
     this.s = 0xfd;
     this.p = 0x24;
@@ -195,11 +205,21 @@ export class Cpu {
   }
 
   /** Total cycles executed (exact up to 2^53). */
-  get cycles(): number { return Number(this.view.getBigUint64(L.STATE_CYCLES, true)); }
-  set cycles(v: number) { this.view.setBigUint64(L.STATE_CYCLES, BigInt(v), true); }
+  get cycles(): number { return this.getU64(L.STATE_CYCLES); }
+  set cycles(v: number) { this.setU64(L.STATE_CYCLES, v); }
   /** Total instructions executed. */
-  get instructions(): number { return Number(this.view.getBigUint64(L.STATE_INSTRUCTIONS, true)); }
-  set instructions(v: number) { this.view.setBigUint64(L.STATE_INSTRUCTIONS, BigInt(v), true); }
+  get instructions(): number { return this.getU64(L.STATE_INSTRUCTIONS); }
+  set instructions(v: number) { this.setU64(L.STATE_INSTRUCTIONS, v); }
+
+  // Two 32-bit halves: much cheaper than BigInt, exact below 2^53.
+  private getU64(offset: number): number {
+    return this.view.getUint32(offset + 4, true) * 0x100000000 + this.view.getUint32(offset, true);
+  }
+  private setU64(offset: number, v: number) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`counter value ${v} is not a whole number in 0..2^53`);
+    this.view.setUint32(offset, v % 0x100000000, true);
+    this.view.setUint32(offset + 4, Math.floor(v / 0x100000000), true);
+  }
 
   /** Why the last run ended. */
   get exitReason(): ExitReason { return this.view.getUint8(L.STATE_EXIT_REASON); }

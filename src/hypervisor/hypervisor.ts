@@ -9,7 +9,7 @@
 //   const snap = await vm.snapshot();                  // Uint8Array
 //   const copy = await hv.restoreVm(snap);             // a new VM (paused)
 //   await hv.migrate(vm, 1);                           // continues on worker 1
-//   await hv.close();
+//   await hv.close();                                  // ends the worker threads
 //
 // Each worker runs a VmHost (vm-host.ts) with its own Wasm memories and its
 // own scheduler; calls travel as messages. A VM's `state` here is the last
@@ -92,7 +92,6 @@ async function threadChannel(index: number, onEvent: (e: VmEvent) => void): Prom
         : new Worker(url, { workerData: { hyper6502Worker: true, index } });
       worker.on('message', receive);
       worker.on('error', (err) => console.error(`hyper6502 worker ${index} failed:`, err));
-      worker.unref();
       return {
         post: (m, transfer) => worker.postMessage(m, transfer),
         close: async () => void (await worker.terminate()),

@@ -45,19 +45,32 @@ export class VmConsole {
   inputSink?: (bytes: Uint8Array) => void;
 
   write(bytes: Uint8Array | number) {
-    const data = typeof bytes === 'number' ? Uint8Array.of(bytes) : bytes;
+    if (typeof bytes === 'number') {
+      // One byte (a UART): the common case, without an array.
+      this.produced++;
+      if (this.outLength >= OUTPUT_LIMIT) {
+        this.dropped++;
+        return;
+      }
+      if (this.outLength === this.out.length) this.grow(this.outLength + 1);
+      this.out[this.outLength++] = bytes;
+      return;
+    }
+    const data = bytes;
     this.produced += data.length;
     const room = OUTPUT_LIMIT - this.outLength;
     const take = Math.min(room, data.length);
     this.dropped += data.length - take;
     if (take === 0) return;
-    if (this.outLength + take > this.out.length) {
-      const bigger = new Uint8Array(Math.min(OUTPUT_LIMIT, Math.max(this.out.length * 2, this.outLength + take)));
-      bigger.set(this.out.subarray(0, this.outLength));
-      this.out = bigger;
-    }
+    if (this.outLength + take > this.out.length) this.grow(this.outLength + take);
     this.out.set(data.subarray(0, take), this.outLength);
     this.outLength += take;
+  }
+
+  private grow(needed: number) {
+    const bigger = new Uint8Array(Math.min(OUTPUT_LIMIT, Math.max(this.out.length * 2, needed)));
+    bigger.set(this.out.subarray(0, this.outLength));
+    this.out = bigger;
   }
 
   get pendingOutput(): number {
@@ -147,11 +160,11 @@ export function checkSpec(spec: unknown): asserts spec is VmSpec {
   }
 }
 
-/** Builds the machine a spec describes, in `slot` of `core`. */
+/** Builds the machine a spec describes, in `slot` of `core` (a slot that is all zero). */
 export async function buildVm(spec: VmSpec, core: CoreMemory, slot: number): Promise<BuiltVm> {
   checkSpec(spec);
   const console = new VmConsole();
-  const where = { core, slot };
+  const where = { core, slot, zeroed: true };
   switch (spec.profile) {
     case 'raw': {
       const load = spec.load ?? 0;

@@ -47,6 +47,8 @@ export interface Schedule {
   cap?: number;
   /** Real time: run at this clock rate in Hz (e.g. 1_023_000); otherwise as fast as the share allows. */
   clockHz?: number;
+  /** Pause the VM (reason 'max-cycles') once its cycle counter reaches this. */
+  stopAt?: number;
 }
 
 export interface VmMetrics {
@@ -67,7 +69,15 @@ export type VmEvent =
   | { type: 'state'; vm: string; state: VmState; reason?: string; exitCode?: number | null; error?: string };
 
 /** Cycles a VM of weight 1 runs before the next VM's turn. */
-export const QUANTUM = 20_000;
+export const QUANTUM = 250_000;
+/**
+ * Cycles of its quantum a VM is charged for each exit the host handles (about
+ * what an exit costs in time, ~100-120 ns): a guest that floods exits gets no more
+ * of the thread than its share.
+ */
+export const EXIT_COST = 150;
+/** Bytes of output a second one VM may hand to the host. */
+export const OUTPUT_RATE = 1024 * 1024;
 /** VM slots per Wasm memory. */
 export const SLAB_SLOTS = 128;
 
@@ -88,6 +98,8 @@ interface Vm {
   waitingInput: boolean;
   lastSnapshotId: string | null;
   snapshotBytes: number;
+  outputAllowance: number;
+  outputAt: number;
 }
 
 export class VmHost {
@@ -112,6 +124,7 @@ export class VmHost {
     return place;
   }
 
+  /** Gives a slot back, zeroed: every free slot is all zero, so creating a VM needs no clearing. */
   private release(core: CoreMemory, slot: number) {
     core.cpu(slot).clear();
     this.free.push({ core, slot });
@@ -157,6 +170,7 @@ export class VmHost {
       id, spec, built, core: place.core, slot: place.slot, state: 'created',
       schedule: { ...checkSchedule(schedule), weight: schedule.weight ?? 1 },
       exits: {}, runMs: 0, paceFrom: null, waitingInput: false, lastSnapshotId: null, snapshotBytes: 0,
+      outputAllowance: OUTPUT_RATE, outputAt: performance.now(),
     };
   }
 
@@ -242,8 +256,8 @@ export class VmHost {
   }
 
   /** One run of a VM's machine; updates its state for ends and faults. */
-  private slice(vm: Vm, budget: number): MachineExit {
-    const exit = vm.built.machine.run(budget);
+  private slice(vm: Vm, budget: number, exitCost = 0): MachineExit {
+    const exit = vm.built.machine.run(budget, exitCost);
     vm.exits[exit.reason] = (vm.exits[exit.reason] ?? 0) + 1;
     switch (exit.reason) {
       case 'budget':
@@ -266,8 +280,20 @@ export class VmHost {
     return exit;
   }
 
+  /**
+   * Hands the guest's output to the host, at most OUTPUT_RATE bytes a second
+   * per VM: a guest that prints faster fills its bounded buffer, and what does
+   * not fit is dropped and counted (see VmConsole), never queued without end.
+   */
   private flushOutput(vm: Vm) {
-    if (vm.built.console.pendingOutput && this.options.onEvent) this.options.onEvent({ type: 'output', vm: vm.id, bytes: vm.built.console.takeOutput() });
+    const console = vm.built.console;
+    if (!console.pendingOutput || !this.options.onEvent) return;
+    const now = performance.now();
+    vm.outputAllowance = Math.min(OUTPUT_RATE, vm.outputAllowance + ((now - vm.outputAt) / 1000) * OUTPUT_RATE);
+    vm.outputAt = now;
+    if (vm.outputAllowance < console.pendingOutput && vm.state === 'running') return;
+    vm.outputAllowance -= console.pendingOutput;
+    this.options.onEvent({ type: 'output', vm: vm.id, bytes: console.takeOutput() });
   }
 
   /**
@@ -292,9 +318,16 @@ export class VmHost {
         }
         budget = Math.min(budget, Math.floor(allowed));
       }
+      if (vm.schedule.stopAt !== undefined) {
+        if (cpu.cycles >= vm.schedule.stopAt) {
+          this.setState(vm, 'paused', { reason: 'max-cycles' });
+          continue;
+        }
+        budget = Math.min(budget, vm.schedule.stopAt - cpu.cycles);
+      }
       const before = cpu.cycles;
       const t0 = performance.now();
-      this.slice(vm, budget);
+      this.slice(vm, budget, EXIT_COST);
       vm.runMs += performance.now() - t0;
       cycles += cpu.cycles - before;
       this.flushOutput(vm);
@@ -558,6 +591,7 @@ function checkSchedule(s: Schedule): Schedule {
   positive(s.weight, 'weight');
   positive(s.cap, 'cap');
   positive(s.clockHz, 'clockHz');
+  positive(s.stopAt, 'stopAt');
   if (s.weight !== undefined && s.weight > 1000) throw new RangeError(`weight ${s.weight} is over 1000`);
   return s;
 }

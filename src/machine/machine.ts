@@ -132,16 +132,16 @@ export class Machine {
   }
 
   /** Builds a machine in a slot of its own core memory (or in `slot` of `core`). */
-  static async create(description: MachineDescription, where?: { core: CoreMemory; slot: number }): Promise<Machine> {
-    const core = where?.core ?? CoreMemory.instantiate(await loadCoreModule(), 1);
-    return new Machine(core.cpu(where?.slot ?? 0, description.cpu ?? '6502'), description);
+  static async create(description: MachineDescription, where?: { core: CoreMemory; slot: number; zeroed?: boolean }): Promise<Machine> {
+    if (!where) return new Machine(CoreMemory.instantiate(await loadCoreModule(), 1).cpu(0, description.cpu ?? '6502', { zeroed: true }), description);
+    return new Machine(where.core.cpu(where.slot, description.cpu ?? '6502', { zeroed: where.zeroed }), description);
   }
 
   /** Memory, registers and the trap, as the description says. */
   private build() {
     const d = this.description;
     const cpu = this.cpu;
-    cpu.ram.fill(d.fill ?? 0);
+    if (d.fill) cpu.ram.fill(d.fill); // a fresh slot is already zero
     this.baseAttrs.fill(PageAttr.RAM);
     for (const r of d.memory ?? []) {
       if ((r.start & 0xff) !== 0 || (r.end & 0xff) !== 0xff || r.start > r.end || r.end > 0xffff || r.start < 0) {
@@ -209,12 +209,17 @@ export class Machine {
 
   // ---- Running ---------------------------------------------------------------
 
-  /** Runs up to `budget` cycles; returns why it stopped. */
-  run(budget: number): MachineExit {
+  /**
+   * Runs up to `budget` cycles; returns why it stopped. `exitCost` charges
+   * each exit the machine handles (device access, hypercall) that many cycles
+   * of the budget, so that a guest that leaves the core all the time gets no
+   * more host time than one that does not (the scheduler uses it).
+   */
+  run(budget: number, exitCost = 0): MachineExit {
     if (this.fault) return this.exit('fault', { error: this.fault });
     if (this.powerOffCode !== null) return this.exit('exit', { code: this.powerOffCode });
     const cpu = this.cpu;
-    const end = cpu.cycles + budget;
+    let end = cpu.cycles + budget;
     const debug = this.breakpointCount > 0;
     // Resuming from a breakpoint executes the instruction it stopped before.
     if (debug && this.stoppedAtBreakpoint === cpu.pc) cpu.skipBreakpointOnce();
@@ -272,6 +277,7 @@ export class Machine {
             throw new Error(`unexpected exit reason ${reason}`);
         }
         if (this.powerOffCode !== null) return this.exit('exit', { code: this.powerOffCode });
+        if (reason !== ExitReason.Budget) end -= exitCost;
       }
     } catch (err) {
       this.fault = err instanceof Error ? err : new Error(String(err));
@@ -283,17 +289,23 @@ export class Machine {
     return { reason, pc: this.cpu.pc, cycles: this.cpu.cycles, ...extra };
   }
 
+  /** The devices that keep time (have events or tick), looked at after every exit. */
+  private get timedDevices(): Device[] {
+    return (this.timed ??= this.devices.filter((d) => d.nextEvent || d.tick));
+  }
+  private timed?: Device[];
+
   private nextDeviceEvent(): number {
     let next = Infinity;
-    for (const m of this.mapped) {
-      const e = m.device.nextEvent?.() ?? Infinity;
+    for (const d of this.timedDevices) {
+      const e = d.nextEvent?.() ?? Infinity;
       if (e < next) next = e;
     }
     return next;
   }
 
   private tickDevices(cycle: number) {
-    for (const m of this.mapped) m.device.tick?.(cycle);
+    for (const d of this.timedDevices) d.tick?.(cycle);
   }
 
   // ---- The bus, for accesses that left the core -------------------------------

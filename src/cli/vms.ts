@@ -1,0 +1,110 @@
+// Many VMs from the command line: `hyper6502 run --vms N --workers W FILE`
+// runs N copies of a program side by side on the hypervisor, and
+// `hyper6502 bench --vms N --workers W` measures a pool of busy VMs.
+//
+// How to drive this: `runVmsCommand(spec, options, io)` and
+// `benchCommand(argv, io)`; both return the exit code.
+
+import { parseArgs } from 'node:util';
+import { Hypervisor, type Vm } from '../hypervisor/hypervisor.js';
+import type { VmSpec } from '../hypervisor/spec.js';
+import { UsageError, parseNumber } from './args.js';
+import type { CliIo } from './run.js';
+
+export interface VmsOptions {
+  vms: number;
+  workers?: number;
+  maxCycles?: number;
+}
+
+/** Runs `vms` copies of `spec` until every one has ended; each output line is prefixed "[vmN] ". */
+export async function runVmsCommand(spec: VmSpec, options: VmsOptions, io: CliIo): Promise<number> {
+  const hv = await Hypervisor.create({ workers: options.workers });
+  try {
+    const vms: Vm[] = [];
+    for (let i = 0; i < options.vms; i++) {
+      vms.push(await hv.createVm(spec, { schedule: options.maxCycles === undefined ? {} : { stopAt: options.maxCycles } }));
+    }
+    const ended = vms.map((vm) => {
+      const partial = { text: '' };
+      vm.onOutput((bytes) => {
+        partial.text += new TextDecoder().decode(bytes);
+        const lines = partial.text.split('\n');
+        partial.text = lines.pop()!;
+        for (const line of lines) io.stdout(`[${vm.id}] ${line}\n`);
+      });
+      return new Promise<void>((resolve) => {
+        vm.onState((state) => {
+          if (state === 'running') return;
+          if (partial.text) io.stdout(`[${vm.id}] ${partial.text}\n`);
+          partial.text = '';
+          resolve();
+        });
+      });
+    });
+    for (const vm of vms) {
+      if (spec.profile === 'sim65') await vm.closeInput();
+      await vm.start();
+    }
+    await Promise.all(ended);
+    let status = 0;
+    for (const vm of vms) {
+      if (vm.state === 'faulted') io.stderr(`hyper6502: ${vm.id}: ${vm.error}\n`);
+      else if (vm.reason && vm.reason !== 'exit' && vm.reason !== 'self-loop') io.stderr(`hyper6502: ${vm.id}: stopped (${vm.reason})\n`);
+      status = Math.max(status, vm.state === 'faulted' ? 127 : vm.reason === 'max-cycles' ? 126 : (vm.exitCode ?? 0));
+    }
+    return status;
+  } finally {
+    await hv.close();
+  }
+}
+
+export const BENCH_USAGE = `Usage: hyper6502 bench [--vms N] [--workers W] [--seconds S]
+
+Runs N busy VMs (default 8) on W worker threads (default: one per core) for
+S seconds (default 3) and prints the emulated MHz of the pool, per worker and
+per VM. The guest changes a byte in every page of its memory, endlessly.`;
+
+// A guest that changes a byte in every page from $03 to $FF, endlessly (code in page 2).
+const BUSY_GUEST = Uint8Array.from([
+  0xa0, 0x00, 0xa9, 0x00, 0x85, 0x00, 0xa2, 0x03, 0x86, 0x01, 0xb1, 0x00, 0x18, 0x69, 0x01, 0x91, 0x00, 0xe8, 0xd0, 0xf4, 0xc8, 0x4c, 0x02, 0x02,
+]);
+
+export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: { vms: { type: 'string' }, workers: { type: 'string' }, seconds: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    io.stdout(BENCH_USAGE + '\n');
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`bench takes no FILE (got ${positionals[0]})`);
+  const vms = values.vms === undefined ? 8 : parseNumber(values.vms, '--vms', 100_000);
+  if (vms < 1) throw new UsageError('--vms must be at least 1');
+  const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
+  const seconds = values.seconds === undefined ? 3 : parseNumber(values.seconds, '--seconds', 3600);
+  const hv = await Hypervisor.create({ workers });
+  try {
+    const list: Vm[] = [];
+    for (let i = 0; i < vms; i++) list.push(await hv.createVm({ profile: 'raw', image: BUSY_GUEST, load: 0x0200, start: 0x0200 }));
+    await Promise.all(list.map((vm) => vm.start()));
+    const t0 = performance.now();
+    const start = await hv.metrics();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const end = await hv.metrics();
+    const elapsed = (performance.now() - t0) / 1000;
+    await Promise.all(list.map((vm) => vm.pause()));
+    const mhz = (end.cycles - start.cycles) / elapsed / 1e6;
+    io.stdout(`${vms} VMs on ${hv.workerCount} worker${hv.workerCount === 1 ? '' : 's'} for ${elapsed.toFixed(1)} s: ${mhz.toFixed(0)} emulated MHz in all, ${(mhz / vms).toFixed(1)} MHz per VM\n`);
+    end.perWorker.forEach((w, i) => {
+      const before = start.perWorker[i]?.cycles ?? 0;
+      io.stdout(`  worker ${i}: ${w.vms} VMs, ${((w.cycles - before) / elapsed / 1e6).toFixed(0)} MHz\n`);
+    });
+    return 0;
+  } finally {
+    await hv.close();
+  }
+}
