@@ -100,6 +100,8 @@ interface Vm {
   snapshotBytes: number;
   outputAllowance: number;
   outputAt: number;
+  /** The SPEC section, made once (a spec never changes). */
+  specBytes?: Uint8Array;
 }
 
 export class VmHost {
@@ -391,13 +393,15 @@ export class VmHost {
       id: vm.id, snapshotId, parentId: kind === 'diff' ? vm.lastSnapshotId : null, state: vm.state, reason: vm.reason ?? null,
       schedule: vm.schedule, exits: vm.exits, waitingInput: vm.waitingInput,
     };
+    vm.specBytes ??= utf8(specToJson(vm.spec));
+    // Views, not copies: encodeSnapshot copies each section once into the file.
     const sections: Section[] = [
       { tag: 'META', version: 1, data: utf8(JSON.stringify(meta)) },
-      { tag: 'SPEC', version: 1, data: utf8(specToJson(vm.spec)) },
-      { tag: 'CORE', version: 1, data: cpu.slot.slice(STATE, SNAPSHOT_BYTES) },
+      { tag: 'SPEC', version: 1, data: vm.specBytes },
+      { tag: 'CORE', version: 1, data: cpu.slot.subarray(STATE, SNAPSHOT_BYTES) },
     ];
     if (kind === 'full') {
-      sections.push({ tag: 'RAM_', version: 1, data: cpu.ram.slice() });
+      sections.push({ tag: 'RAM_', version: 1, data: cpu.ram });
     } else {
       const pages = [...cpu.dirtyPages.keys()].filter((p) => cpu.dirtyPages[p]);
       const data = new Uint8Array(2 + pages.length * 257);
@@ -438,15 +442,14 @@ export class VmHost {
     const lastMeta = metas[metas.length - 1];
     let spec: VmSpec;
     try {
-      spec = specFromJson(new TextDecoder().decode(decoded[0].section('SPEC')));
+      spec = this.parseSpec(decoded[0].section('SPEC'));
     } catch (err) {
       throw err instanceof SnapshotError ? err : new SnapshotError('bad-section', `section SPEC: ${(err as Error).message}`);
     }
-    // Guest memory: the full snapshot's RAM, then each diff's pages.
+    // Guest memory: the full snapshot's RAM, then each diff's pages (checked now, written below).
     const ram = decoded[0].section('RAM_');
     if (ram.length !== 0x10000) throw new SnapshotError('bad-section', `section RAM_ holds ${ram.length} bytes, not 65536`);
-    const memory = ram.slice();
-    for (const d of decoded.slice(1)) applyPages(memory, d.section('PAGE'));
+    const pages = decoded.slice(1).map((d) => checkPages(d.section('PAGE')));
     const core = last.section('CORE');
     checkCore(core);
     const devices = parseDevices(last.section('DEVS'));
@@ -479,7 +482,8 @@ export class VmHost {
           throw new SnapshotError('bad-section', `section DEVS, device ${d.name}: ${(err as Error).message}`);
         }
       });
-      machine.cpu.ram.set(memory);
+      machine.cpu.ram.set(ram);
+      for (const list of pages) for (const [page, bytes] of list) machine.cpu.ram.set(bytes, page << 8);
       machine.cpu.slot.set(core, STATE);
       built.console.load(consoleState);
       if (powerCode !== 0xffff) machine.powerOff(powerCode);
@@ -497,6 +501,15 @@ export class VmHost {
       if (err instanceof SnapshotError) throw err;
       throw new SnapshotError('bad-section', (err as Error).message);
     }
+  }
+
+  private specCache: { text: string; spec: VmSpec } | null = null;
+
+  /** A SPEC section's spec; the last one is kept, as restoring the same VM again is common. */
+  private parseSpec(bytes: Uint8Array): VmSpec {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (this.specCache?.text !== text) this.specCache = { text, spec: specFromJson(text) };
+    return this.specCache.spec;
   }
 
   /** A copy of a VM that is not running, with a new identity; it starts paused. */
@@ -558,17 +571,20 @@ function checkCore(core: Uint8Array) {
   }
 }
 
-function applyPages(memory: Uint8Array, data: Uint8Array) {
+/** The pages of a PAGE section, checked: [page number, 256 bytes]. */
+function checkPages(data: Uint8Array): Array<[number, Uint8Array]> {
   if (data.length < 2) throw new SnapshotError('bad-section', 'section PAGE is truncated');
   const count = data[0] | (data[1] << 8);
   if (count > 256 || data.length !== 2 + count * 257) throw new SnapshotError('bad-section', `section PAGE: ${count} pages do not fit its ${data.length} bytes`);
   const seen = new Set<number>();
+  const pages: Array<[number, Uint8Array]> = [];
   for (let i = 0; i < count; i++) {
     const page = data[2 + i * 257];
     if (seen.has(page)) throw new SnapshotError('bad-section', `section PAGE lists page $${page.toString(16)} twice`);
     seen.add(page);
-    memory.set(data.subarray(3 + i * 257, 3 + i * 257 + 256), page << 8);
+    pages.push([page, data.subarray(3 + i * 257, 3 + i * 257 + 256)]);
   }
+  return pages;
 }
 
 function parseDevices(data: Uint8Array): Array<{ name: string; state: Uint8Array }> {
@@ -596,8 +612,9 @@ function checkSchedule(s: Schedule): Schedule {
   return s;
 }
 
+const encoder = new TextEncoder();
 function utf8(text: string): Uint8Array {
-  return new TextEncoder().encode(text);
+  return encoder.encode(text);
 }
 
 function randomId(): string {
