@@ -55,3 +55,8 @@ export { boardDescription, BOARD, type BoardOptions } from './profiles/board.js'
 
 export { assemble, resolveInclude, type AsmOptions, type AsmResult, type AsmError } from './asm/assembler.js';
 export { formatAsmError, formatSymbols, sim65Program } from './asm/output.js';
+
+export { Hypervisor, Vm, type HypervisorOptions, type PoolMetrics, type OutputListener, type StateListener } from './hypervisor/hypervisor.js';
+export { VmStateError, QUANTUM, EXIT_COST, type VmState, type Schedule, type VmMetrics, type VmEvent } from './hypervisor/vm-host.js';
+export { SnapshotError, FORMAT_VERSION, type SnapshotErrorCode } from './hypervisor/snapshot.js';
+export { type VmSpec } from './hypervisor/spec.js';

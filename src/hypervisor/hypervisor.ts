@@ -87,9 +87,11 @@ async function threadChannel(index: number, onEvent: (e: VmEvent) => void): Prom
       ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`
       : null;
     return new WorkerChannel((receive) => {
+      // Workers inherit the process's Node options; --input-type (node -e scripts) is not allowed in one.
+      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
       const worker = bootstrap
-        ? new Worker(bootstrap, { eval: true, workerData: { hyper6502Worker: true, index } })
-        : new Worker(url, { workerData: { hyper6502Worker: true, index } });
+        ? new Worker(bootstrap, { eval: true, execArgv, workerData: { hyper6502Worker: true, index } })
+        : new Worker(url, { execArgv, workerData: { hyper6502Worker: true, index } });
       worker.on('message', receive);
       worker.on('error', (err) => console.error(`hyper6502 worker ${index} failed:`, err));
       return {

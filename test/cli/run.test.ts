@@ -102,6 +102,20 @@ describe('hyper6502 run', () => {
     expect(r.stdout).toBe('hello from assembly\n');
   });
 
+  it('runs several copies side by side with --vms, each line prefixed', async () => {
+    const r = await cli('run', '--vms', '2', '--workers', '0', join(import.meta.dirname, '../programs/args.prg'), 'z');
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['[vm1] argc = 2', '[vm1] argv[1] = "z"', '[vm2] argc = 2', '[vm2] argv[1] = "z"']);
+    expect(r.code).toBe(1);
+    expect((await cli('run', '--vms', '0', join(import.meta.dirname, '../programs/args.prg'))).stderr).toMatch(/--vms must be at least 1/);
+    expect((await cli('run', '--vms', '2', '--trace', join(import.meta.dirname, '../programs/args.prg'))).stderr).toMatch(/--trace does not work with --vms/);
+  });
+
+  it('hyper6502 bench reports the MHz of a pool', async () => {
+    const r = await cli('bench', '--vms', '2', '--workers', '0', '--seconds', '1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^2 VMs on 1 worker for 1\.\d s: \d+ emulated MHz in all, [\d.]+ MHz per VM\n  worker 0: 2 VMs, \d+ MHz\n$/);
+  });
+
   it('rejects a bad sim65 file and options that do not apply to it', async () => {
     const bad = file('bad.prg', [0x73, 0x69, 0x6d, 0x36, 0x35, 0x07, 0, 0, 0, 2, 0, 2]);
     expect((await cli('run', bad)).stderr).toMatch(/sim65 format version 7 is not supported/);
