@@ -10,6 +10,7 @@ import { runCommand, type CliIo } from './run.js';
 import { disasmCommand } from './disasm.js';
 import { asmCommand } from './asm.js';
 import { benchCommand } from './vms.js';
+import { serveCommand } from './serve.js';
 import { UsageError } from './args.js';
 
 const USAGE = `Usage: hyper6502 <command> [options]
@@ -19,6 +20,7 @@ Commands:
   disasm FILE   list the instructions of a program (hyper6502 disasm --help)
   asm FILE      assemble a 6502/65C02 source, ca65 syntax (hyper6502 asm --help)
   bench         emulated MHz of a pool of VMs (hyper6502 bench --help)
+  serve         serve the demo page on localhost (npm start)
 
 Options:
   --help        this text
@@ -36,6 +38,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await asmCommand(rest, io);
       case 'bench':
         return await benchCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -49,7 +53,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, disasm, asm, bench)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, disasm, asm, bench, serve)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
@@ -68,6 +72,11 @@ function isParseArgsError(err: unknown): boolean {
 
 const isEntry = process.argv[1] && new URL(import.meta.url).pathname === (await import('node:fs')).realpathSync(process.argv[1]);
 if (isEntry) {
+  // A reader that goes away (`hyper6502 run prog | head`) ends the output quietly, as other tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const code = await main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

@@ -21,6 +21,7 @@ import { OUTPUT_LIMIT } from './spec.js';
 import { VmStateError, type Schedule, type VmEvent, type VmMetrics, type VmState } from './vm-host.js';
 import { SnapshotError, type SnapshotErrorCode } from './snapshot.js';
 import { WorkerRuntime, type CallMessage, type WorkerMessage } from './worker.js';
+import { startWorker, defaultWorkerCount } from '../platform/node.js';
 import type { MachineExit } from '../machine/machine.js';
 
 interface Channel {
@@ -78,32 +79,11 @@ function reviveError(e: { name: string; message: string; code?: string; vm?: str
 }
 
 async function threadChannel(index: number, onEvent: (e: VmEvent) => void): Promise<Channel> {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const url = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
-  if (typeof process !== 'undefined' && process.versions?.node) {
-    const { Worker } = await import('node:worker_threads');
-    // Running from the TypeScript sources (tests, development): the worker registers tsx first.
-    const bootstrap = fromSource
-      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`
-      : null;
-    return new WorkerChannel((receive) => {
-      // Workers inherit the process's Node options; --input-type (node -e scripts) is not allowed in one.
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-      const worker = bootstrap
-        ? new Worker(bootstrap, { eval: true, execArgv, workerData: { hyper6502Worker: true, index } })
-        : new Worker(url, { execArgv, workerData: { hyper6502Worker: true, index } });
-      worker.on('message', receive);
-      worker.on('error', (err) => console.error(`hyper6502 worker ${index} failed:`, err));
-      return {
-        post: (m, transfer) => worker.postMessage(m, transfer),
-        close: async () => void (await worker.terminate()),
-      };
-    }, onEvent);
-  }
+  let receiveInto: (m: WorkerMessage) => void = () => {};
+  const thread = await startWorker(index, (m) => receiveInto(m as WorkerMessage));
   return new WorkerChannel((receive) => {
-    const worker = new Worker(url, { type: 'module', name: `hyper6502-${index}` });
-    worker.onmessage = (e) => receive(e.data as WorkerMessage);
-    return { post: (m, transfer) => worker.postMessage(m, transfer), close: async () => worker.terminate() };
+    receiveInto = receive;
+    return { post: (m, transfer) => thread.post(m, transfer), close: () => thread.close() };
   }, onEvent);
 }
 
@@ -138,7 +118,7 @@ export class Hypervisor {
   private constructor(private readonly channels: Channel[]) {}
 
   static async create(options: HypervisorOptions = {}): Promise<Hypervisor> {
-    const workers = options.workers ?? (await defaultWorkers());
+    const workers = options.workers ?? (await defaultWorkerCount());
     if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a whole number >= 0, got ${workers}`);
     // The hypervisor's own event router: a VM's events reach its handle whatever worker it is on.
     let route: (e: VmEvent) => void = () => {};
@@ -278,11 +258,6 @@ export class Hypervisor {
   }
 }
 
-async function defaultWorkers(): Promise<number> {
-  if (typeof process !== 'undefined' && process.versions?.node) return (await import('node:os')).availableParallelism();
-  return Math.max(1, (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1);
-}
-
 export type OutputListener = (bytes: Uint8Array) => void;
 export type StateListener = (state: VmState, info: { reason?: string; exitCode?: number | null; error?: string }) => void;
 
@@ -393,6 +368,8 @@ export class Vm {
   closeInput() { return this.op('closeInput') as Promise<void>; }
   setSchedule(schedule: Schedule) { return this.op('setSchedule', [schedule]) as Promise<void>; }
   metrics() { return this.hv.call(this, 'metrics', [this.id]) as Promise<VmMetrics>; }
+  /** `length` bytes of the VM's memory from `address` (e.g. to draw its screen). */
+  peek(address: number, length: number) { return this.hv.call(this, 'peek', [this.id, address, length]) as Promise<Uint8Array>; }
   /** Runs a VM that is not running until its cycle counter reaches `cycles` (for tests and stepping). */
   runUntil(cycles: number) { return this.op('runUntil', [cycles]) as Promise<MachineExit | null>; }
 }

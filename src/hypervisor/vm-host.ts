@@ -22,7 +22,7 @@
 import { CoreMemory } from '../core/cpu.js';
 import { loadCoreModule } from '../core/wasm.js';
 import { STATE, SNAPSHOT_BYTES, HALT_WAI, STATE_HALT, STATE_EXIT_REASON, EXIT_TRACE_FULL, IO_READS_MAX, IO_WRITES_MAX, STATE_IO_READ_LEN, STATE_IO_WRITE_LEN, STATE_IO_READ_POS } from '../core/layout.js';
-import type { MachineExit } from '../machine/machine.js';
+import type { Machine, MachineExit } from '../machine/machine.js';
 import { buildVm, specFromJson, specToJson, type BuiltVm, type VmSpec, VmConsole } from './spec.js';
 import { decodeSnapshot, encodeSnapshot, SnapshotError, type DecodedSnapshot, type Section } from './snapshot.js';
 import { StateReader, StateWriter } from '../devices/device.js';
@@ -235,6 +235,25 @@ export class VmHost {
 
   state(id: string): VmState {
     return this.vm(id).state;
+  }
+
+  /** What a VM was built from. */
+  spec(id: string): VmSpec {
+    return this.vm(id).spec;
+  }
+
+  /** The machine of a VM on this thread (for embedding and debugging in the same thread). */
+  machine(id: string): Machine {
+    return this.vm(id).built.machine;
+  }
+
+  /** `length` bytes of a VM's memory from `address` (for drawing its screen from another thread). */
+  peek(id: string, address: number, length: number): Uint8Array {
+    const ram = this.vm(id).built.machine.cpu.ram;
+    if (!Number.isInteger(address) || !Number.isInteger(length) || address < 0 || length < 0 || address + length > 0x10000) {
+      throw new RangeError(`cannot read ${length} bytes at ${address}`);
+    }
+    return ram.slice(address, address + length);
   }
 
   ids(): string[] {

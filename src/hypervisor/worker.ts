@@ -8,6 +8,7 @@
 // itself to the thread's port.
 
 import { VmHost, type VmEvent } from './vm-host.js';
+import { workerPort } from '../platform/node.js';
 
 export interface CallMessage {
   call: number;
@@ -24,7 +25,7 @@ type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
 
 const OPS = [
   'create', 'start', 'pause', 'resume', 'reset', 'shutdown', 'destroy', 'snapshot', 'diffSnapshot', 'restore', 'clone',
-  'input', 'closeInput', 'setSchedule', 'metrics', 'runUntil', 'state', 'ids',
+  'input', 'closeInput', 'setSchedule', 'metrics', 'runUntil', 'state', 'ids', 'peek',
 ] as const;
 
 export class WorkerRuntime {
@@ -74,14 +75,9 @@ export class WorkerRuntime {
   }
 }
 
-// As a thread: Node's worker_threads, or a browser Web Worker.
-const nodeThreads = typeof process !== 'undefined' && process.versions?.node ? await import('node:worker_threads') : null;
-if (nodeThreads && !nodeThreads.isMainThread && nodeThreads.workerData?.hyper6502Worker) {
-  const port = nodeThreads.parentPort!;
-  const runtime = new WorkerRuntime((m, transfer) => port.postMessage(m, transfer ?? []));
-  port.on('message', (m: CallMessage) => void runtime.handle(m));
-} else if (!nodeThreads && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined') {
-  const scope = self as unknown as { postMessage(m: unknown, t?: ArrayBuffer[]): void; onmessage: ((e: MessageEvent) => void) | null };
-  const runtime = new WorkerRuntime((m, transfer) => scope.postMessage(m, transfer ?? []));
-  scope.onmessage = (e: MessageEvent) => void runtime.handle(e.data as CallMessage);
+// As a thread (Node worker_threads, a browser Web Worker): answer the hypervisor.
+const port = workerPort();
+if (port) {
+  const runtime = new WorkerRuntime((m, transfer) => port.post(m, transfer ?? []));
+  port.listen((m) => void runtime.handle(m as CallMessage));
 }

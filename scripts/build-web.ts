@@ -1,0 +1,50 @@
+// Builds hyper6502 for the browser: the library (dist/browser: hyper6502.js,
+// worker.js, hyper6502.wasm) and the demo page (dist/demo).
+//
+// How to drive this: `npm run build:web` (part of `npm run build`), after the
+// Wasm core and the TypeScript are built. Node-only modules never reach a
+// bundle: src/platform/node.ts is replaced by src/platform/browser.ts, and the
+// build fails if a `node:` import is left in any bundle.
+
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const browserPlatform: Plugin = {
+  name: 'browser-platform',
+  setup(b) {
+    b.onResolve({ filter: /platform\/node\.js$/ }, () => ({ path: join(root, 'src/platform/browser.ts') }));
+  },
+};
+const common: BuildOptions = { bundle: true, format: 'esm', platform: 'browser', target: 'es2022', minify: true, sourcemap: true, plugins: [browserPlatform], logLevel: 'warning' };
+
+async function bundle(outdir: string, entryPoints: Record<string, string>) {
+  mkdirSync(outdir, { recursive: true });
+  await build({ ...common, outdir, entryPoints });
+  copyFileSync(join(root, 'build/hyper6502.wasm'), join(outdir, 'hyper6502.wasm'));
+  for (const f of readdirSync(outdir).filter((f) => f.endsWith('.js'))) {
+    if (/["'`]node:/.test(readFileSync(join(outdir, f), 'utf8'))) throw new Error(`${outdir}/${f} imports a node: module: it must not reach the browser`);
+  }
+}
+
+const lib = join(root, 'dist/browser');
+await bundle(lib, { hyper6502: join(root, 'src/browser.ts'), worker: join(root, 'src/hypervisor/worker.ts') });
+
+const demo = join(root, 'dist/demo');
+await bundle(demo, { demo: join(root, 'web/demo.ts'), worker: join(root, 'src/hypervisor/worker.ts') });
+copyFileSync(join(root, 'web/index.html'), join(demo, 'index.html'));
+copyFileSync(join(root, 'web/demo.css'), join(demo, 'demo.css'));
+copyFileSync(join(root, 'node_modules/@xterm/xterm/css/xterm.css'), join(demo, 'xterm.css'));
+mkdirSync(join(demo, 'examples'), { recursive: true });
+if (existsSync(join(root, 'examples'))) {
+  for (const f of readdirSync(join(root, 'examples')).filter((f) => /\.(s|prg|c)$/.test(f))) copyFileSync(join(root, 'examples', f), join(demo, 'examples', f));
+}
+
+// What a page that embeds hyper6502 downloads.
+const size = (f: string) => gzipSync(readFileSync(join(lib, f)), { level: 9 }).length;
+const sizes = { 'hyper6502.js': size('hyper6502.js'), 'worker.js': size('worker.js'), 'hyper6502.wasm': size('hyper6502.wasm') };
+writeFileSync(join(lib, 'sizes.json'), JSON.stringify(sizes, null, 2) + '\n');
+console.log(`browser build: ${Object.entries(sizes).map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} KiB`).join(', ')} (gzip)`);
