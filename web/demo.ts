@@ -7,7 +7,7 @@
 
 import { Terminal } from '@xterm/xterm';
 import {
-  mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError,
+  mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError, CoreMemory,
   type EmbeddedMachine, type VmSpec, type Vm,
 } from '../src/browser.js';
 
@@ -293,5 +293,19 @@ loop:   txa
         brk
 `;
 
-(window as unknown as { demo: unknown }).demo = { get machine() { return em; }, get grid() { return grid; }, load, disassemble };
+// For tests and the browser benchmark: the page's state, and the library itself.
+(window as unknown as { demo: unknown }).demo = {
+  get machine() { return em; },
+  get grid() { return grid; },
+  load,
+  /** The terminal's text, line by line. */
+  terminalText(): string[] {
+    const buffer = term?.buffer.active;
+    if (!buffer) return [];
+    const lines = [];
+    for (let i = 0; i < buffer.length; i++) lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+    return lines;
+  },
+  lib: { CoreMemory, assemble, disassemble },
+};
 load('pixels').catch((err) => message(String(err)));
