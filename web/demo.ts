@@ -7,7 +7,7 @@
 
 import { Terminal } from '@xterm/xterm';
 import {
-  mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError, CoreMemory,
+  mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError, CoreMemory, isSim65, parseSim65,
   type EmbeddedMachine, type VmSpec, type Vm,
 } from '../src/browser.js';
 
@@ -69,14 +69,40 @@ async function specFor(name: string): Promise<VmSpec | null> {
   }
 }
 
+/** A program from a file the visitor picked: assembly, a cc65 sim65 program, or machine code for $0600. */
+async function specFromFile(file: File): Promise<VmSpec | null> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const name = file.name;
+  if (/\.(s|asm)$/i.test(name)) {
+    ($('source') as HTMLTextAreaElement).value = new TextDecoder().decode(bytes);
+    const program = assembleOrShow(($('source') as HTMLTextAreaElement).value, name);
+    return program && { profile: 'easy6502', program };
+  }
+  if (/\.prg$/i.test(name)) {
+    if (!isSim65(bytes)) return (message(`${name} is not a cc65 sim65 program: it does not start with "sim65".`), null);
+    try {
+      parseSim65(bytes, name);
+    } catch (err) {
+      return (message((err as Error).message), null);
+    }
+    return { profile: 'sim65', program: bytes, name };
+  }
+  if (/\.bin$/i.test(name)) {
+    if (bytes.length === 0 || bytes.length > 0xf000 - 0x0600) return (message(`${name} (${bytes.length} bytes) is not a program for $0600: it must hold 1 to ${0xf000 - 0x0600} bytes.`), null);
+    return { profile: 'easy6502', program: bytes };
+  }
+  message(`${name} is not a program this page runs: use a .s file (assembly), a .prg file (cc65 for sim65) or a .bin file (machine code for $0600).`);
+  return null;
+}
+
 // ---- The machine ------------------------------------------------------------
 let em: EmbeddedMachine | null = null;
 let term: Terminal | null = null;
 let current = 'pixels';
 
-async function load(name: string) {
+async function load(name: string, given?: VmSpec) {
   clearMessage();
-  const spec = await specFor(name);
+  const spec = given ?? (await specFor(name));
   if (!spec) return;
   em?.destroy();
   term?.dispose();
@@ -262,6 +288,15 @@ $('load').onchange = async () => {
   const file = input.files?.[0];
   if (file) await restoreBytes(new Uint8Array(await file.arrayBuffer()), file.name);
   input.value = '';
+};
+$('load-program').onchange = async () => {
+  const input = $('load-program') as HTMLInputElement;
+  const file = input.files?.[0];
+  input.value = '';
+  if (!file) return;
+  clearMessage();
+  const spec = await specFromFile(file);
+  if (spec) await load(`file:${file.name}`, spec);
 };
 $('restore-autosave').onclick = async () => {
   const bytes = await autosaved(current);

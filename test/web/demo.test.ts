@@ -129,6 +129,35 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
     await shot('5-terminal');
   });
 
+  it('the board example runs VIA interrupts and echoes what is typed on its terminal', async () => {
+    await page.selectOption('#program', 'timer');
+    await page.selectOption('#speed', 'max');
+    await page.waitForFunction(() => (window as any).demo.terminalText().join('\n').includes('tick 2'), undefined, { polling: 100 });
+    await page.selectOption('#speed', '1000000');
+    await page.locator('.xterm').click();
+    await page.keyboard.type('hello');
+    // The echo, with any tick line the interrupt handler printed in between taken out.
+    await page.waitForFunction(() => (window as any).demo.terminalText().join('').replace(/tick \d+/g, '').includes('hello'), undefined, { polling: 100 });
+    expect((await page.evaluate(() => (window as any).demo.terminalText())).join('\n')).toMatch(/hyper6502 board: a tick a second at 1 MHz/);
+    await shot('6-board-timer');
+  });
+
+  it('a file that is not a program gets a clear message; a .bin or .s file runs', async () => {
+    const dir = tmpdir();
+    writeFileSync(join(dir, 'photo.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+    const messageMatches = (re: RegExp) => page.waitForFunction((src) => new RegExp(src).test(document.getElementById('message')!.textContent ?? ''), re.source, { polling: 50 });
+    await page.setInputFiles('#load-program', join(dir, 'photo.png'));
+    await messageMatches(/photo\.png is not a program this page runs/);
+    writeFileSync(join(dir, 'fake.prg'), new TextEncoder().encode('not really a program'));
+    await page.setInputFiles('#load-program', join(dir, 'fake.prg'));
+    await messageMatches(/fake\.prg is not a cc65 sim65 program/);
+    writeFileSync(join(dir, 'pixel.bin'), Uint8Array.from([0xa9, 0x07, 0x8d, 0x00, 0x02, 0x00])); // LDA #7; STA $0200; BRK
+    await page.setInputFiles('#load-program', join(dir, 'pixel.bin'));
+    await page.waitForFunction(() => /exit code 0/.test(document.getElementById('message')!.textContent ?? ''));
+    expect((await screenIndexes())[0]).toBe(7);
+    await shot('7-bad-program-file');
+  });
+
   it('an assembly error shows at its line; a good program runs', async () => {
     await page.fill('#source', '  .org $0600\n  lda #1\n  bogus\n  sta $0200\n');
     await page.click('#assemble');
@@ -137,7 +166,7 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
     await page.click('#assemble');
     await page.waitForFunction(() => /exit code 0/.test(document.getElementById('message')!.textContent ?? ''));
     expect((await screenIndexes())[0]).toBe(5);
-    await shot('6-editor');
+    await shot('8-editor');
   });
 
   it('sixteen VMs run side by side in Web Workers, each with its live screen', async () => {
@@ -156,7 +185,7 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
     for (const n of lit) expect(n).toBeGreaterThan(300); // the bars are drawn
     const fps = Number((await page.locator('#grid-stats').textContent())!.split(' ')[0]);
     expect(fps).toBeGreaterThan(5);
-    await shot('7-sixteen-vms');
+    await shot('9-sixteen-vms');
     await page.click('#grid-start');
   });
 });
