@@ -113,6 +113,17 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
     await shot('3-snapshot-restored');
   });
 
+  it('autosaves to IndexedDB and offers the autosave after a reload', async () => {
+    await page.click('#run'); // running (autosave only saves a running machine)
+    await page.waitForTimeout(5600); // the page autosaves every 5 seconds
+    await page.reload();
+    await page.waitForFunction(() => (window as any).demo?.machine);
+    await page.waitForFunction(() => !document.getElementById('restore-autosave')!.hidden, undefined, { polling: 100 });
+    await page.click('#restore-autosave');
+    await page.waitForFunction(() => /Restored the snapshot from the autosave/.test(document.getElementById('message')!.textContent ?? ''), undefined, { polling: 100 });
+    expect(await page.evaluate(() => (window as any).demo.machine.debugger.registers().cycles)).toBeGreaterThan(1_000_000);
+  });
+
   it('a corrupt snapshot gets a message that names the problem, and nothing breaks', async () => {
     const bad = join(tmpdir(), 'corrupt.hyp6502');
     writeFileSync(bad, new Uint8Array(5000).fill(7));
