@@ -160,38 +160,29 @@ async function runMany(file: string, image: Uint8Array, sim65: boolean, args: st
     if (values.cpu || values.load || values.start || values['stop-on-self-loop']) throw new UsageError(`--cpu, --load, --start and --stop-on-self-loop do not apply to ${file}: a sim65 program`);
     return runVmsCommand({ profile: 'sim65', program: image, args, name: file }, { vms, workers, ...limit }, io);
   }
+  const raw = rawProgram(file, image, values, io);
+  if (!raw) return 1;
+  const spec = { profile: 'raw' as const, cpu: raw.cpu, image: raw.image, load: raw.load, start: raw.start, stopOnSelfLoop: values['stop-on-self-loop'] ?? false };
+  return runVmsCommand(spec, { vms, workers, ...limit }, io);
+}
+
+/**
+ * A raw binary or an assembly source, with the CPU, load address and start
+ * the options (or the source) give; null after printing assembly errors.
+ */
+function rawProgram(file: string, image: Uint8Array, values: Values, io: CliIo): { image: Uint8Array; cpu: CpuModel; load: number; start?: number } | null {
   let cpu = (values.cpu ?? '6502').toLowerCase();
   if (cpu !== '6502' && cpu !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
   let load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
   let start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
   if (isAssemblerSource(file)) {
+    // Assemble, then run from the reset vector the source sets, else from its first byte.
     const program = assembleFile(file, { cpu: cpu as CpuModel });
     if (!program.ok) {
       io.stderr(formatAsmErrors(program.errors));
-      return 1;
+      return null;
     }
     ({ bytes: image, cpu } = program);
-    if (values.load === undefined) load = program.origin;
-    start ??= startAddress(program);
-  }
-  if (load + image.length > 0x10000) throw new UsageError(`${file} (${image.length} bytes) does not fit at $${hex(load, 4)}`);
-  const spec = { profile: 'raw' as const, cpu: cpu as CpuModel, image, load, start, stopOnSelfLoop: values['stop-on-self-loop'] ?? false };
-  return runVmsCommand(spec, { vms, workers, ...limit }, io);
-}
-
-async function runRaw(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {
-  let model = (values.cpu ?? '6502').toLowerCase();
-  if (model !== '6502' && model !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
-  let load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
-  let start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
-  if (isAssemblerSource(file)) {
-    // Assemble, then run from the reset vector the source sets, else from its first byte.
-    const program = assembleFile(file, { cpu: model as CpuModel });
-    if (!program.ok) {
-      io.stderr(formatAsmErrors(program.errors));
-      return 1;
-    }
-    ({ bytes: image, cpu: model } = program);
     if (values.load === undefined) load = program.origin;
     start ??= startAddress(program);
   }
@@ -199,6 +190,14 @@ async function runRaw(file: string, image: Uint8Array, values: Values, maxCycles
   if (load + image.length > 0x10000) {
     throw new UsageError(`${file} (${image.length} bytes) does not fit at $${hex(load, 4)}: it would end at $${hex(load + image.length - 1, 5)}, past $FFFF`);
   }
+  return { image, cpu: cpu as CpuModel, load, start };
+}
+
+async function runRaw(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {
+  const raw = rawProgram(file, image, values, io);
+  if (!raw) return 1;
+  const { cpu: model, load, start } = raw;
+  image = raw.image;
 
   const core = await CoreMemory.create();
   const cpu = core.cpu(0, model as CpuModel);
