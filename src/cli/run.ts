@@ -14,6 +14,8 @@ import { isSim65, Sim65FormatError } from '../profiles/sim65.js';
 import { runSim65, traceLine } from '../profiles/sim65-run.js';
 import { assembleFile, formatAsmErrors, isAssemblerSource, startAddress } from './asm.js';
 import { runVmsCommand } from './vms.js';
+import { Machine } from '../machine/machine.js';
+import { boardDescription } from '../profiles/board.js';
 
 export const RUN_USAGE = `Usage: hyper6502 run [options] FILE [arguments...]
 
@@ -28,7 +30,11 @@ Options:
 sim65 programs:
   --cycles               print the number of cycles executed on stderr
   --fs-root DIR          let the program open, create and remove files under DIR
-Raw binaries:
+Raw binaries (and .s files, assembled first):
+  --profile board        run FILE as the ROM of the board computer: its terminal
+                         (the ACIA) is stdin and stdout, its power register the
+                         exit status (see the README for its memory map)
+  --clock HZ             run in real time at HZ cycles a second (e.g. 1000000)
   --cpu 6502|65c02       CPU model (default 6502)
   --load ADDR            load address (default 0)
   --start ADDR           start address (default: the reset vector at $FFFC)
@@ -60,6 +66,8 @@ const OPTIONS = {
   'fs-root': { type: 'string' },
   vms: { type: 'string' },
   workers: { type: 'string' },
+  profile: { type: 'string' },
+  clock: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -96,6 +104,11 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   for (const opt of ['cycles', 'fs-root'] as const) {
     if (values[opt] !== undefined) throw new UsageError(`--${opt} applies to sim65 programs only; ${file} has no sim65 header`);
   }
+  if (values.profile !== undefined && values.profile !== 'board' && values.profile !== 'raw') {
+    throw new UsageError(`--profile: "${values.profile}" is not a profile run knows (board, or raw: the default)`);
+  }
+  if (values.profile === 'board') return runBoard(file, image, values, maxCycles, io);
+  if (values.clock !== undefined) throw new UsageError('--clock goes with --profile board');
   return runRaw(file, image, values, maxCycles, io);
 }
 
@@ -191,6 +204,52 @@ function rawProgram(file: string, image: Uint8Array, values: Values, io: CliIo):
     throw new UsageError(`${file} (${image.length} bytes) does not fit at $${hex(load, 4)}: it would end at $${hex(load + image.length - 1, 5)}, past $FFFF`);
   }
   return { image, cpu: cpu as CpuModel, load, start };
+}
+
+/** A ROM on the board computer, its ACIA on stdin/stdout, until it powers off (or --max-cycles). */
+async function runBoard(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {
+  for (const opt of ['load', 'start', 'stop-on-self-loop', 'trace'] as const) {
+    if (values[opt] !== undefined) throw new UsageError(`--${opt} does not apply with --profile board: the ROM's reset vector starts it`);
+  }
+  const raw = rawProgram(file, image, { ...values, load: undefined }, io);
+  if (!raw) return 1;
+  if (raw.image.length > 0x2000) throw new UsageError(`${file} (${raw.image.length} bytes) is more than the board's 8 KiB ROM`);
+  const clock = values.clock === undefined ? undefined : parseNumber(values.clock, '--clock');
+  if (clock === 0) throw new UsageError('--clock must be more than 0');
+  const board = boardDescription({ cpu: raw.cpu, rom: raw.image, output: (b) => io.stdout(Uint8Array.of(b)) });
+  const machine = await Machine.create(board.description);
+  const stdin = io.stdin;
+  if (typeof stdin === 'string') board.acia.input(stdin);
+  else if (stdin) {
+    stdin.on('data', (chunk: Buffer | string) => board.acia.input(typeof chunk === 'string' ? chunk : new Uint8Array(chunk)));
+  }
+  const t0 = performance.now();
+  try {
+    for (;;) {
+      const left = maxCycles - machine.cpu.cycles;
+      if (left <= 0) break;
+      let budget = Math.min(left, 1_000_000);
+      if (clock) {
+        const due = ((performance.now() - t0) / 1000) * clock - machine.cpu.cycles;
+        if (due < 1) {
+          await new Promise((r) => setTimeout(r, 5));
+          continue;
+        }
+        budget = Math.min(budget, Math.ceil(due));
+      }
+      const exit = machine.run(budget);
+      if (exit.reason === 'exit') return exit.code ?? 0;
+      if (exit.reason !== 'budget') {
+        io.stderr(`hyper6502: ${file}: ${exit.reason === 'fault' ? `emulator error: ${exit.error?.message}` : `stopped (${exit.reason}) at $${hex(exit.pc, 4)}`}\n`);
+        return 127;
+      }
+      await new Promise((r) => setImmediate(r)); // let the terminal's input arrive
+    }
+  } finally {
+    if (stdin && typeof stdin !== 'string') stdin.pause();
+  }
+  if (values.stats) io.stderr(statsLine('max-cycles', machine.cpu, (performance.now() - t0) / 1000) + '\n');
+  return 0;
 }
 
 async function runRaw(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {

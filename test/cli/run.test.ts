@@ -110,6 +110,23 @@ describe('hyper6502 run', () => {
     expect((await cli('run', '--vms', '2', '--trace', join(import.meta.dirname, '../programs/args.prg'))).stderr).toMatch(/--trace does not work with --vms/);
   });
 
+  it('runs a ROM on the board with --profile board: the terminal is stdin and stdout', async () => {
+    const timer = join(import.meta.dirname, '../../examples/timer.s');
+    let out = '';
+    const code = await main(['run', '--profile', 'board', '--max-cycles', '2100000', timer], {
+      stdout: (t) => (out += typeof t === 'string' ? t : new TextDecoder().decode(t)),
+      stderr: () => {},
+      stdin: 'hi\r',
+    });
+    expect(code).toBe(0);
+    expect(out).toBe('hyper6502 board: a tick a second at 1 MHz; type to echo\r\nhi\r\ntick 1\r\ntick 2\r\n');
+    // A ROM that powers off: LDA #9; STA $C0F0
+    const rom = file('off.bin', [0xa9, 0x09, 0x8d, 0xf0, 0xc0, ...new Array(8187).fill(0xea).slice(0, 8192 - 5 - 4), 0x00, 0xe0, 0x00, 0xe0]);
+    expect((await cli('run', '--profile', 'board', rom)).code).toBe(9);
+    expect((await cli('run', '--profile', 'c64', rom)).stderr).toMatch(/--profile: "c64" is not a profile run knows/);
+    expect((await cli('run', '--clock', '100', rom)).stderr).toMatch(/--clock goes with --profile board/);
+  });
+
   it('hyper6502 bench reports the MHz of a pool', async () => {
     const r = await cli('bench', '--vms', '2', '--workers', '0', '--seconds', '1');
     expect(r.code).toBe(0);
