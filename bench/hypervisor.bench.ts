@@ -17,18 +17,14 @@ import { cpus } from 'node:os';
 import { VmHost } from '../src/hypervisor/vm-host.ts';
 import { Hypervisor } from '../src/hypervisor/hypervisor.ts';
 import type { VmSpec } from '../src/hypervisor/spec.ts';
+import { BUSY_GUEST } from '../src/cli/vms.ts';
 
 const quick = process.argv.includes('--quick');
 console.log('hyper6502 hypervisor benchmark');
 console.log(`machine: ${cpus()[0].model.trim()}, ${cpus().length} cores, Node ${process.version}\n`);
 
 // A guest that changes a byte in every page from $03 to $FF, endlessly.
-const busy: VmSpec = {
-  profile: 'raw',
-  image: Uint8Array.from([0xa0, 0x00, 0xa9, 0x00, 0x85, 0x00, 0xa2, 0x03, 0x86, 0x01, 0xb1, 0x00, 0x18, 0x69, 0x01, 0x91, 0x00, 0xe8, 0xd0, 0xf4, 0xc8, 0x4c, 0x02, 0x02]),
-  load: 0x0200,
-  start: 0x0200,
-};
+const busy: VmSpec = { profile: 'raw', image: BUSY_GUEST, load: 0x0200, start: 0x0200 };
 
 function measure(name: string, fn: (deferred: { resolve(): void }) => void, defer = false): number {
   const bench = new Benchmark(name, fn, { defer, minSamples: quick ? 5 : 30, maxTime: quick ? 1 : 3 });

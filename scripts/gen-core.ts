@@ -138,15 +138,18 @@ const NZ = (r: string) => `nf = zf = ${r};`;
 const P_OUT = '((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf)';
 const P_IN = (v: string) => `nf = ${v}; vf = ${v} & 0x40; p = ${v} & 0x0C; zf = (${v} & 2) ^ 2; cf = ${v} & 1;`;
 
+/** Takes apart the packed result of the ALU helpers in assembly/alu.ts (A, C at bit 8, V at 9, N at 10, Z at 11). */
+const UNPACK = 'a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;';
+
 // ---- Operations on a value v (read and modify kinds) --------------------------
 function aluOp(m: string, e: Emitter): string[] | null {
   const dec = e.cmos ? 'Cmos' : 'Nmos';
   const adc = [
-    `if (p & 0x08) { t = adcDecimal${dec}(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;${e.cmos ? ' cycles++;' : ''} }`,
+    `if (p & 0x08) { t = adcDecimal${dec}(a, v, cf); ${UNPACK}${e.cmos ? ' cycles++;' : ''} }`,
     'else { t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }',
   ];
   const sbc = [
-    `if (p & 0x08) { t = sbcDecimal${dec}(a, v, cf); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;${e.cmos ? ' cycles++;' : ''} }`,
+    `if (p & 0x08) { t = sbcDecimal${dec}(a, v, cf); ${UNPACK}${e.cmos ? ' cycles++;' : ''} }`,
     'else { v ^= 0xFF; t = a + v + cf; vf = ((~(a ^ v) & (a ^ t)) >> 1) & 0x40; cf = t >> 8; a = t & 0xFF; nf = zf = a; }',
   ];
   switch (m) {
@@ -167,7 +170,7 @@ function aluOp(m: string, e: Emitter): string[] | null {
     case 'LAS': return ['a = x = s = v & s;', NZ('a')];
     case 'ANC': return ['a &= v;', NZ('a'), 'cf = a >> 7;'];
     case 'ALR': return ['a &= v; cf = a & 1; a >>= 1;', NZ('a')];
-    case 'ARR': return ['t = arr(a & v, cf, p & 0x08); a = t & 0xFF; cf = (t >> 8) & 1; vf = (t >> 3) & 0x40; nf = (t >> 3) & 0x80; zf = (t >> 11) ^ 1;'];
+    case 'ARR': return [`t = arr(a & v, cf, p & 0x08); ${UNPACK}`];
     case 'ANE': return ['a = (a | 0xEE) & x & v;', NZ('a')];
     case 'LXA': return ['a = x = (a | 0xEE) & v;', NZ('a')];
     case 'SBX': return ['t = (a & x) - v; cf = <i32>(t >= 0); x = t & 0xFF;', NZ('x')];

@@ -66,7 +66,7 @@ S seconds (default 3) and prints the emulated MHz of the pool, per worker and
 per VM. The guest changes a byte in every page of its memory, endlessly.`;
 
 // A guest that changes a byte in every page from $03 to $FF, endlessly (code in page 2).
-const BUSY_GUEST = Uint8Array.from([
+export const BUSY_GUEST = Uint8Array.from([
   0xa0, 0x00, 0xa9, 0x00, 0x85, 0x00, 0xa2, 0x03, 0x86, 0x01, 0xb1, 0x00, 0x18, 0x69, 0x01, 0x91, 0x00, 0xe8, 0xd0, 0xf4, 0xc8, 0x4c, 0x02, 0x02,
 ]);
 

@@ -208,15 +208,12 @@ export class Hypervisor {
     const bytes = (await this.call(vm, 'snapshot', [vm.id])) as Uint8Array;
     const source = vm.worker;
     // Restore first: if the target refuses, the VM is still whole on its source.
-    this.vms.delete(vm.id);
     try {
       await this.channel(worker).call('restore', [[bytes], { keepId: true }], [bytes.buffer as ArrayBuffer]);
     } catch (err) {
-      this.vms.set(vm.id, vm);
       if (wasRunning) await vm.resume();
       throw err;
     }
-    this.vms.set(vm.id, vm);
     await this.channel(source).call('destroy', [vm.id]);
     vm.worker = worker;
     if (wasRunning) await vm.resume();

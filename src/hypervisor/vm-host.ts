@@ -357,19 +357,28 @@ export class VmHost {
     return { cycles, idleMs };
   }
 
-  /** Runs rounds for about `ms` milliseconds of wall time (or until nothing can run). */
+  /**
+   * Runs rounds for about `ms` milliseconds of wall time, or until nothing can
+   * run now; `idleMs` then says how long until a paced VM is due (Infinity: none).
+   */
   runFor(ms: number): number {
     const end = performance.now() + ms;
     let cycles = 0;
+    this.idleMs = 0;
     for (;;) {
       const now = performance.now();
       if (now >= end) return cycles;
       const round = this.runRound(now);
       cycles += round.cycles;
-      if (round.cycles === 0 && round.idleMs === Infinity) return cycles;
-      if (round.cycles === 0 && round.idleMs > 0) return cycles;
+      if (round.cycles === 0 && round.idleMs > 0) {
+        this.idleMs = round.idleMs;
+        return cycles;
+      }
     }
   }
+
+  /** After runFor: how long nothing is due (0 when it stopped for time). */
+  idleMs = 0;
 
   /** Whether any VM could run now or soon (running and not waiting for input). */
   get busy(): boolean {

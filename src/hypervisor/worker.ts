@@ -62,9 +62,8 @@ export class WorkerRuntime {
         this.looping = false;
         return;
       }
-      const round = this.host.runRound();
-      if (round.cycles === 0 && round.idleMs > 0 && round.idleMs !== Infinity) this.timer = setTimeout(step, Math.min(round.idleMs, 20));
-      else this.timer = setTimeout(step, 0);
+      // Paced VMs not yet due: sleep until the first is (at most 20 ms); otherwise yield and go on.
+      this.timer = setTimeout(step, this.host.idleMs === Infinity ? 0 : Math.min(this.host.idleMs, 20));
     };
     this.timer = setTimeout(step, 0);
   }

@@ -121,11 +121,16 @@ export class EmbeddedMachine {
     return this.host.machine(this.id);
   }
 
-  private async load(spec: VmSpec, snapshot?: Uint8Array) {
+  private async load(spec: VmSpec) {
+    this.replaceWith(await this.host.create(spec));
+  }
+
+  /** Makes VM `id` the embedded machine, dropping the one before. */
+  private replaceWith(id: string) {
     const old = this.id;
-    this.id = snapshot ? await this.host.restore([snapshot]) : await this.host.create(spec);
+    this.id = id;
     if (old) this.host.destroy(old);
-    this.spec = spec;
+    this.spec = this.host.spec(id);
     this.debugger = new Debugger(this.machine);
     this.draw();
   }
@@ -268,13 +273,7 @@ export class EmbeddedMachine {
   async restore(bytes: Uint8Array) {
     const wasRunning = this.running;
     this.pause();
-    const id = await this.host.restore([bytes]); // throws before anything changes
-    const old = this.id;
-    this.id = id;
-    this.host.destroy(old);
-    this.spec = this.host.spec(id);
-    this.debugger = new Debugger(this.machine);
-    this.draw();
+    this.replaceWith(await this.host.restore([bytes])); // restore throws before anything changes
     if (wasRunning) this.run();
   }
 
