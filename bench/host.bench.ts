@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../src/machine/machine.ts';
-import { runSim65 } from '../src/profiles/sim65-run.ts';
+import { runSim65 } from '../src/node/run.ts';
 import type { Device } from '../src/devices/device.ts';
 
 const quick = process.argv.includes('--quick');
@@ -37,21 +37,24 @@ function measure(name: string, fn: () => void): number {
 
 // ---- 1. Exit round trips -------------------------------------------------------
 const counter: Device = { name: 'counter', read: () => 0x42 };
-const deviceLoop = await Machine.create({
+const program = (code: number[]) => Uint8Array.from({ length: 0x200 + code.length }, (_, i) => (i < 0x200 ? 0 : code[i - 0x200]));
+const deviceLoop = await Machine.fromParts({
   // loop: LDA $D000; JMP loop   (7 cycles, one device read exit per pass)
-  program: { bytes: Uint8Array.from([0xad, 0x00, 0xd0, 0x4c, 0x00, 0x02]), address: 0x0200, start: 0x0200 },
+  image: program([0xad, 0x00, 0xd0, 0x4c, 0x00, 0x02]),
+  startAt: 0x0200,
   devices: [{ address: 0xd000, size: 1, device: counter }],
 });
 const PASSES = 10_000;
 const deviceHz = measure('device read exits', () => deviceLoop.run(PASSES * 7));
 const deviceExits = deviceHz * PASSES;
 
-const trapLoop = await Machine.create({
+const trapLoop = await Machine.fromParts({
   // loop: JSR $0300; JMP loop   $0300: the trap opcode (the handler returns like RTS)
-  program: { bytes: Uint8Array.from([0x20, 0x00, 0x03, 0x4c, 0x00, 0x02]), address: 0x0200, start: 0x0200 },
+  image: program([0x20, 0x00, 0x03, 0x4c, 0x00, 0x02]),
+  startAt: 0x0200,
   trap: {
     opcode: 0x02,
-    handler: (m) => {
+    handler: (m: Machine) => {
       const cpu = m.cpu;
       cpu.s = (cpu.s + 2) & 0xff;
       cpu.pc = ((cpu.ram[0x100 + cpu.s] << 8) | cpu.ram[0x100 + ((cpu.s - 1) & 0xff)]) + 1;

@@ -349,8 +349,9 @@ function body(info: OpcodeInfo, e: Emitter): void {
   const m = info.mnemonic;
   const mode = info.mode;
 
-  // Trap opcodes: the NMOS JAMs and the 65C02's one-byte NOPs can serve as the hypercall.
-  const trappable = m === 'JAM' || (e.cmos && m === 'NOP' && info.bytes === 1 && info.cycles === 1);
+  // Trap opcodes: the NMOS JAMs and the 65C02's one-byte NOPs can serve as the hypercall,
+  // and BRK, for machines whose monitor stops at BRK instead of executing it (py65mon).
+  const trappable = m === 'JAM' || m === 'BRK' || (e.cmos && m === 'NOP' && info.bytes === 1 && info.cycles === 1);
   if (trappable) {
     e.emit(`if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0;${e.debug ? ' tpos = tstart;' : ''} continue; }`);
   }

@@ -2,10 +2,11 @@
 // built-ins; Node-only helpers are in 'hyper6502/node').
 //
 // How to drive this:
-//   import { Machine, boardDescription } from 'hyper6502';
-//   const board = boardDescription({ rom, output: (b) => print(b) });
-//   const m = await Machine.create(board.description);
+//   import { Machine } from 'hyper6502';
+//   const m = await Machine.create({ machine: 'board', program: rom });
+//   m.console.input('hello\r');
 //   m.run(1_000_000);
+//   m.console.takeOutput();
 // or, closer to the metal:
 //   const core = await CoreMemory.create();
 //   const cpu = core.cpu(0, '6502');
@@ -19,39 +20,52 @@ export { disassemble, disassembleRange, formatInstruction, type Instruction, typ
 
 export {
   Machine,
-  type MachineDescription,
+  type MachineParts,
   type MachineExit,
   type ExitKind,
+  type RunOptions,
   type MemoryRegion,
   type MemoryKind,
   type DeviceMapping,
   type TrapHandler,
 } from './machine/machine.js';
+export {
+  resolveSpec,
+  checkMachine,
+  registerMachine,
+  findMachine,
+  machineNames,
+  specToJson,
+  specFromJson,
+  DescriptionError,
+  type MachineSpec,
+  type VmSpec,
+  type MemorySpec,
+  type DeviceSpec,
+  type ConsoleSpec,
+  type ProgramSpec,
+  type ViewSpec,
+  type Num,
+  type Image,
+} from './machine/description.js';
+export { MachineConsole, hostOutput, OUTPUT_LIMIT, INPUT_LIMIT, type ConsoleOptions, type ConsolePort, type LineEnd } from './machine/console.js';
 export { Debugger, type Registers, type DebuggerOptions } from './machine/debugger.js';
 
-export { StateReader, StateWriter, type Device, type DeviceContext } from './devices/device.js';
+export { StateReader, StateWriter, checkOptions, type Device, type DeviceContext, type DeviceType, type DeviceEnv, type OptionSpec } from './devices/device.js';
+export { registerDeviceType, findDeviceType, deviceTypes } from './devices/registry.js';
 export { Acia6551, type AciaOptions } from './devices/acia6551.js';
 export { Via6522, type ViaOptions } from './devices/via6522.js';
+export { Pia6821, type PiaPeripheral } from './devices/pia6821.js';
+export { Apple1Terminal } from './devices/apple1-terminal.js';
+export { Hd44780, type Hd44780Wiring } from './devices/hd44780.js';
+export { Py65monIo } from './devices/py65mon-io.js';
+export { C65CycleCounter } from './devices/c65-cycle-counter.js';
 export { Keyboard, type KeyboardOptions } from './devices/keyboard.js';
 export { Easy6502Screen, TextScreen, EASY6502_PALETTE, type TextScreenOptions } from './devices/display.js';
 export { BlockStorage, MemoryBlockStore, SECTOR_SIZE, type BlockStore } from './devices/storage.js';
 export { RandomSource, type RngOptions } from './devices/rng.js';
 export { PowerRegister } from './devices/power.js';
-
-export {
-  parseSim65,
-  isSim65,
-  Sim65Host,
-  sim65Description,
-  Sim65FormatError,
-  type Sim65Program,
-  type Sim65HostOptions,
-  type GuestFileSystem,
-  type OpenMode,
-  type InputSource,
-} from './profiles/sim65.js';
-export { easy6502Description, EASY6502_START, type Easy6502Options } from './profiles/easy6502.js';
-export { boardDescription, BOARD, type BoardOptions } from './profiles/board.js';
+export { parseSim65, isSim65, Sim65Host, Sim65Device, Sim65FormatError, type Sim65Program, type Sim65HostOptions, type GuestFileSystem, type OpenMode, type InputSource } from './devices/sim65.js';
 
 export { assemble, resolveInclude, type AsmOptions, type AsmResult, type AsmError } from './asm/assembler.js';
 export { formatAsmError, formatSymbols, sim65Program } from './asm/output.js';
@@ -59,4 +73,3 @@ export { formatAsmError, formatSymbols, sim65Program } from './asm/output.js';
 export { Hypervisor, Vm, type HypervisorOptions, type PoolMetrics, type OutputListener, type StateListener } from './hypervisor/hypervisor.js';
 export { VmStateError, QUANTUM, EXIT_COST, type VmState, type Schedule, type VmMetrics, type VmEvent } from './hypervisor/vm-host.js';
 export { SnapshotError, FORMAT_VERSION, type SnapshotErrorCode } from './hypervisor/snapshot.js';
-export { type VmSpec } from './hypervisor/spec.js';

@@ -95,6 +95,7 @@ export function run6502(vm: usize, budget: i32): i32 {
     pc = (pc + 1) & 0xFFFF;
     switch (op) {
       case 0x00: { // BRK imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
@@ -2609,6 +2610,7 @@ export function runFlat6502(vm: usize, budget: i32): i32 {
     pc = (pc + 1) & 0xFFFF;
     switch (op) {
       case 0x00: { // BRK imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
@@ -5940,6 +5942,7 @@ export function run65c02(vm: usize, budget: i32): i32 {
     pc = (pc + 1) & 0xFFFF;
     switch (op) {
       case 0x00: { // BRK imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
@@ -8714,6 +8717,7 @@ export function runFlat65c02(vm: usize, budget: i32): i32 {
     pc = (pc + 1) & 0xFFFF;
     switch (op) {
       case 0x00: { // BRK imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; continue; }
         t = load<u8>(vm + pc);
         pc = (pc + 1) & 0xFFFF;
         store<u8>(vm + 0x100 + s, pc >> 8);
@@ -11709,6 +11713,7 @@ export function debug6502(vm: usize, budget: i32): i32 {
     pc = (pc + 1) & 0xFFFF;
     switch (op) {
       case 0x00: { // BRK imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         t = load<u8>(vm + pc);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (pc) | ((t) << 16)); tpos++; }
         pc = (pc + 1) & 0xFFFF;
@@ -16663,6 +16668,7 @@ export function debug65c02(vm: usize, budget: i32): i32 {
     pc = (pc + 1) & 0xFFFF;
     switch (op) {
       case 0x00: { // BRK imp
+        if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0; tpos = tstart; continue; }
         t = load<u8>(vm + pc);
         if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (pc) | ((t) << 16)); tpos++; }
         pc = (pc + 1) & 0xFFFF;

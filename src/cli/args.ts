@@ -2,6 +2,8 @@
 // write them ($0400, 0x400, 1024), and one error type whose message the CLI
 // prints on one line.
 
+import { CPU_MODELS, type CpuModel } from '../isa/opcodes.js';
+
 export class UsageError extends Error {}
 
 /** "$0400", "0x400", "1024", "1_000_000" -> number; anything else is a UsageError naming the option. */
@@ -18,4 +20,11 @@ export function parseNumber(text: string, what: string, max = Number.MAX_SAFE_IN
 
 export function parseAddress(text: string, what: string): number {
   return parseNumber(text, what, 0xffff);
+}
+
+/** A CPU model as the user spells it ("6502", "65C02", "r65c02"). */
+export function parseCpu(text: string): CpuModel {
+  const model = text.toLowerCase();
+  if (!(CPU_MODELS as readonly string[]).includes(model)) throw new UsageError(`--cpu: unknown CPU "${text}" (use ${CPU_MODELS.join(', ')})`);
+  return model as CpuModel;
 }

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { disassemble, formatInstruction } from '../isa/disasm.js';
-import { isSim65, parseSim65, Sim65FormatError } from '../profiles/sim65.js';
+import { isSim65, parseSim65, Sim65FormatError } from '../devices/sim65.js';
 import { hex } from '../core/cpu.js';
 import type { CpuModel } from '../isa/opcodes.js';
 import { UsageError, parseAddress, parseNumber } from './args.js';

@@ -11,12 +11,15 @@ import { disasmCommand } from './disasm.js';
 import { asmCommand } from './asm.js';
 import { benchCommand } from './vms.js';
 import { serveCommand } from './serve.js';
+import { machinesCommand } from './machines.js';
 import { UsageError } from './args.js';
 
 const USAGE = `Usage: hyper6502 <command> [options]
 
 Commands:
-  run FILE      run a cc65 sim65 program or a raw binary (hyper6502 run --help)
+  run FILE      run a program on a machine: a cc65 sim65 program, a raw binary,
+                or BASIC, Forth, a monitor on its machine (hyper6502 run --help)
+  machines      the built-in machines and their memory maps
   disasm FILE   list the instructions of a program (hyper6502 disasm --help)
   asm FILE      assemble a 6502/65C02 source, ca65 syntax (hyper6502 asm --help)
   bench         emulated MHz of a pool of VMs (hyper6502 bench --help)
@@ -40,6 +43,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await benchCommand(rest, io);
       case 'serve':
         return await serveCommand(rest, io);
+      case 'machines':
+        return machinesCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -53,7 +58,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, disasm, asm, bench, serve)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, machines, disasm, asm, bench, serve)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
@@ -77,10 +82,20 @@ if (isEntry) {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
+  // Ctrl-C (when the terminal is not raw) ends a run cleanly: its --stats are still printed.
+  const interrupt = new AbortController();
+  process.on('SIGINT', () => {
+    if (interrupt.signal.aborted) process.exit(130);
+    interrupt.abort();
+  });
   const code = await main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     stdin: process.stdin,
+    stdoutStream: process.stdout,
+    signal: interrupt.signal,
   });
   process.exitCode = code;
+  // Nothing of ours keeps running: stdin may still be open (a terminal), so leave.
+  process.stdout.write('', () => process.exit(code));
 }

@@ -1,62 +1,79 @@
-// `hyper6502 run FILE`: run a cc65 sim65 program (header "sim65") as sim65
-// does, or a raw binary in a flat 64 KiB RAM machine.
+// `hyper6502 run [--machine NAME|FILE.json] FILE`: run a program on a
+// machine with its console on stdin and stdout: a cc65 sim65 program as
+// sim65 does, a binary on a raw 64 KiB machine, or system software (BASIC,
+// Forth, a monitor) on the machine it was written for.
 //
 // How to drive this: `await runCommand(argv, io)` with argv after "run";
 // returns the process exit code. Errors in the input are UsageErrors.
 
 import { parseArgs } from 'node:util';
-import type { Readable } from 'node:stream';
-import { readFile } from 'node:fs/promises';
-import { CoreMemory, ExitReason, EXIT_NAMES, hex, type Cpu } from '../core/cpu.js';
-import type { CpuModel } from '../isa/opcodes.js';
-import { UsageError, parseAddress, parseNumber } from './args.js';
-import { isSim65, Sim65FormatError } from '../profiles/sim65.js';
-import { runSim65, traceLine } from '../profiles/sim65-run.js';
+import type { Readable, Writable } from 'node:stream';
+import { hex, type Cpu } from '../core/cpu.js';
+import { UsageError, parseAddress, parseCpu, parseNumber } from './args.js';
+import { isSim65, Sim65FormatError } from '../devices/sim65.js';
+import { runMachine, type RunMachineResult } from '../node/run.js';
+import { loadMachineFile, readBoundedFile } from '../node/files.js';
 import { assembleFile, formatAsmErrors, isAssemblerSource, startAddress } from './asm.js';
 import { runVmsCommand } from './vms.js';
-import { Machine } from '../machine/machine.js';
-import { boardDescription } from '../profiles/board.js';
+import { DescriptionError, findMachine, machineNames, resolveSpec, type MachineSpec, type VmSpec } from '../machine/description.js';
 
-export const RUN_USAGE = `Usage: hyper6502 run [options] FILE [arguments...]
+export const RUN_USAGE = `Usage: hyper6502 run [options] [FILE [arguments...]]
 
-Runs FILE: a cc65 program built for sim65 (cl65 -t sim6502 or -t sim65c02),
-which gets the arguments after FILE as its argv, or a raw binary loaded into
-64 KiB of RAM.
+Runs FILE on a machine, with the machine's console on stdin and stdout: a cc65
+program built for sim65 (cl65 -t sim6502 or -t sim65c02), which gets the
+arguments after FILE as its argv; a raw binary in 64 KiB of RAM; or, with
+--machine, system software on the machine it was written for:
+
+  hyper6502 run --machine py65 --load 0xC000 ehbasic.bin
+  hyper6502 run --machine py65 --cpu 65c02 --load 0x8000 taliforth-py65mon.bin
+  hyper6502 run --machine apple1 --rom wozmon.bin@0xFF00 --load 0xE000 a1basic.bin
+  hyper6502 run --machine eater eater.bin
 
 Options:
+  --machine NAME|FILE    a built-in machine (hyper6502 machines lists them) or a
+                         machine description in JSON
+  --cpu 6502|65c02|r65c02  CPU model (default: the machine's)
+  --load ADDR            where FILE goes (into RAM or ROM alike)
+  --rom IMAGE@ADDR       a ROM image at ADDR, read-only (more than one may be given)
+  --start ADDR           start address (default: the reset vector)
+  --clock HZ             run in real time at HZ cycles a second (e.g. 1000000)
   --max-cycles N         stop after N cycles
   --stats                print one JSON line of statistics on stderr at the end
   --trace                print each instruction on stderr (slow)
+  --stop-on-self-loop    stop when an instruction jumps or branches to itself
 sim65 programs:
   --cycles               print the number of cycles executed on stderr
   --fs-root DIR          let the program open, create and remove files under DIR
-Raw binaries (and .s files, assembled first):
-  --profile board        run FILE as the ROM of the board computer: its terminal
-                         (the ACIA) is stdin and stdout, its power register the
-                         exit status (see the README for its memory map)
-  --clock HZ             run in real time at HZ cycles a second (e.g. 1000000)
-  --cpu 6502|65c02       CPU model (default 6502)
-  --load ADDR            load address (default 0)
-  --start ADDR           start address (default: the reset vector at $FFFC)
-  --stop-on-self-loop    stop when an instruction jumps or branches to itself
 Many VMs:
   --vms N                run N copies side by side on the hypervisor; each
                          output line starts with [vmK]; the status is the largest
   --workers W            worker threads for them (default: one per core)
-Numbers are decimal, $hex or 0xhex. A sim65 program's exit status is the
-command's; 126 means it ran out of --max-cycles, 127 that it stopped on an
-illegal opcode or another emulator error (as sim65 does).`;
+
+On a terminal, keys go to the guest as typed (Ctrl-C too); Ctrl-A x leaves.
+From a pipe or a file, input waits for the guest (none is lost), LF becomes the
+machine's line end, and the run ends once the guest has read everything and
+waits for more. A .s FILE is assembled first. Numbers are decimal, $hex or
+0xhex. A sim65 program's exit status is the command's; 126 means it ran out
+of --max-cycles, 127 that it stopped on an illegal opcode or another
+emulator error (as sim65 does); a machine's power-off code is the status.`;
 
 export interface CliIo {
   stdout: (text: string | Uint8Array) => void;
   stderr: (text: string) => void;
   /** The guest's standard input (default: none). */
   stdin?: Readable | string;
+  /** The process's stdout stream, when there is one: for backpressure and TTY detection. */
+  stdoutStream?: Writable;
+  /** Ends a run from outside (SIGINT): its statistics are still printed. */
+  signal?: AbortSignal;
 }
 
 const OPTIONS = {
+  machine: { type: 'string' },
+  profile: { type: 'string' },
   cpu: { type: 'string' },
   load: { type: 'string' },
+  rom: { type: 'string', multiple: true },
   start: { type: 'string' },
   'max-cycles': { type: 'string' },
   'stop-on-self-loop': { type: 'boolean' },
@@ -66,10 +83,15 @@ const OPTIONS = {
   'fs-root': { type: 'string' },
   vms: { type: 'string' },
   workers: { type: 'string' },
-  profile: { type: 'string' },
   clock: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+type Values = { -readonly [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+
+/** The largest program file run reads: 64 KiB and a sim65 header (a source: 4 MiB). */
+const PROGRAM_MAX = 0x10000 + 12;
+const SOURCE_MAX = 4 * 1024 * 1024;
 
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   // FILE is the first argument that is neither an option nor an option's value;
@@ -79,209 +101,184 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const fileIndex = fileToken?.index ?? -1;
   const file = fileIndex >= 0 ? argv[fileIndex] : undefined;
   // Options before FILE are ours whatever FILE is: check them before reading it.
-  parseArgs({ args: fileIndex >= 0 ? argv.slice(0, fileIndex) : argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const before = parseArgs({ args: fileIndex >= 0 ? argv.slice(0, fileIndex) : argv, options: OPTIONS, allowPositionals: true, strict: true }).values as Values;
+  if (before.help) {
+    io.stdout(RUN_USAGE + '\n');
+    return 0;
+  }
   const image = file === undefined ? undefined : await readProgram(file);
-  const sim65 = image !== undefined && isSim65(image);
+  const sim65 = image !== undefined && isSim65(image) && !isAssemblerSource(file!);
   const ours = sim65 ? argv.slice(0, fileIndex) : argv.filter((_, i) => i !== fileIndex);
-  const { values, positionals } = parseArgs({ args: ours, options: OPTIONS, allowPositionals: true, strict: true });
-
+  const { values: v, positionals } = parseArgs({ args: ours, options: OPTIONS, allowPositionals: true, strict: true });
+  const values = { ...v } as Values;
   if (values.help) {
     io.stdout(RUN_USAGE + '\n');
     return 0;
   }
-  if (file === undefined || image === undefined) throw new UsageError('run needs a FILE to run');
   if (positionals.length) throw new UsageError(`run takes one FILE, got ${positionals.length + 1}: ${[file, ...positionals].join(' ')} (arguments go only to sim65 programs)`);
-  const maxCycles = values['max-cycles'] === undefined ? Infinity : parseNumber(values['max-cycles'], '--max-cycles');
-  if (values.vms !== undefined || values.workers !== undefined) {
-    return runMany(file, image, sim65, argv.slice(fileIndex + 1), values, maxCycles, io);
+  if (values.profile !== undefined) {
+    if (values.machine !== undefined) throw new UsageError('give --machine or --profile (its old name), not both');
+    values.machine = values.profile;
   }
-  if (sim65) {
-    for (const raw of ['cpu', 'load', 'start', 'stop-on-self-loop'] as const) {
-      if (values[raw] !== undefined) throw new UsageError(`--${raw} does not apply to ${file}: a sim65 program's header says where it loads, where it starts and which CPU it needs`);
-    }
-    return runSim65Command(file, image, argv.slice(fileIndex + 1), values, maxCycles, io);
-  }
+  const maxCycles = values['max-cycles'] === undefined ? undefined : parseNumber(values['max-cycles'], '--max-cycles');
+  const clock = values.clock === undefined ? undefined : parseNumber(values.clock, '--clock');
+  if (clock === 0) throw new UsageError('--clock must be more than 0');
+  if (file === undefined && values.machine === undefined) throw new UsageError('run needs a FILE to run (or a --machine with its ROMs)');
+
+  const machine = await machineOf(values.machine, sim65);
+  const spec = await specOf(file, image, sim65, machine, values, io);
+  if (!spec) return 1; // assembly errors, printed
+  if (sim65) spec.args = argv.slice(fileIndex + 1);
   for (const opt of ['cycles', 'fs-root'] as const) {
-    if (values[opt] !== undefined) throw new UsageError(`--${opt} applies to sim65 programs only; ${file} has no sim65 header`);
+    if (values[opt] !== undefined && !sim65) throw new UsageError(`--${opt} applies to sim65 programs only; ${file ?? 'the machine'} is not one`);
   }
-  if (values.profile !== undefined && values.profile !== 'board' && values.profile !== 'raw') {
-    throw new UsageError(`--profile: "${values.profile}" is not a profile run knows (board, or raw: the default)`);
-  }
-  if (values.profile === 'board') return runBoard(file, image, values, maxCycles, io);
-  if (values.clock !== undefined) throw new UsageError('--clock goes with --profile board');
-  return runRaw(file, image, values, maxCycles, io);
-}
-
-async function readProgram(file: string): Promise<Uint8Array> {
+  let closed: MachineSpec;
   try {
-    return new Uint8Array(await readFile(file));
+    closed = resolveSpec(spec);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
+    throw new UsageError(describeSpecError(err, file));
   }
-}
+  if (values.vms !== undefined || values.workers !== undefined) {
+    const vms = values.vms === undefined ? 1 : parseNumber(values.vms, '--vms', 100_000);
+    if (vms < 1) throw new UsageError('--vms must be at least 1');
+    const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
+    for (const opt of ['trace', 'stats', 'cycles', 'fs-root', 'clock'] as const) {
+      if (values[opt] !== undefined) throw new UsageError(`--${opt} does not work with --vms`);
+    }
+    return runVmsCommand({ machine: closed }, { vms, workers, ...(maxCycles === undefined ? {} : { maxCycles }), closeInput: sim65 }, io);
+  }
 
-type Values = { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
-
-async function runSim65Command(file: string, image: Uint8Array, args: string[], values: Values, maxCycles: number, io: CliIo): Promise<number> {
-  const t0 = performance.now();
-  let run;
+  const name = file ?? closed.name ?? 'machine';
+  let result: RunMachineResult;
   try {
-    run = await runSim65(image, {
-      name: file,
-      args,
-      stdin: io.stdin,
-      stdout: (bytes) => io.stdout(bytes),
-      stderr: (bytes) => io.stderr(new TextDecoder().decode(bytes)),
-      fsRoot: values['fs-root'],
-      maxCycles,
-      trace: values.trace ? (line) => io.stderr(line + '\n') : undefined,
-    });
+    result = await runMachine(
+      { machine: closed },
+      {
+        stdin: io.stdin,
+        stdout: io.stdoutStream ?? ((bytes) => io.stdout(bytes)),
+        stderr: sim65 ? (bytes) => io.stderr(new TextDecoder().decode(bytes)) : undefined,
+        fsRoot: values['fs-root'],
+        maxCycles,
+        clockHz: clock,
+        trace: values.trace ? (line) => io.stderr(line + '\n') : undefined,
+        signal: io.signal,
+      },
+    );
   } catch (err) {
-    if (err instanceof Sim65FormatError || /--fs-root/.test((err as Error).message)) throw new UsageError((err as Error).message);
+    if (err instanceof Sim65FormatError || err instanceof DescriptionError || /--fs-root/.test((err as Error).message)) throw new UsageError((err as Error).message);
     throw err;
   }
-  const seconds = (performance.now() - t0) / 1000;
-  if (values.cycles) io.stderr(`${run.cycles} cycles\n`);
-  if (values.stats) io.stderr(statsLine(run.reason, run.machine.cpu, seconds) + '\n');
-  if (run.exitCode !== null) return run.exitCode;
-  const pc = `$${hex(run.exit.pc, 4)}`;
-  if (run.reason === 'max-cycles') {
-    io.stderr(`hyper6502: ${file} stopped after ${run.cycles} cycles (--max-cycles)\n`);
+  const cpu = result.machine.cpu;
+  if (values.cycles) io.stderr(`${result.cycles} cycles\n`);
+  if (values.stats) io.stderr(statsLine(result.reason, cpu, result.seconds) + '\n');
+  if (result.reason === 'exit') return result.exitCode ?? 0;
+  const pc = `$${hex(result.exit.pc, 4)}`;
+  if (result.reason === 'max-cycles') {
+    if (!sim65) return 0;
+    io.stderr(`hyper6502: ${name} stopped after ${result.cycles} cycles (--max-cycles)\n`);
     return 126;
   }
+  if (['eof', 'quit', 'self-loop'].includes(result.reason)) return 0;
+  // The raw machine has nothing but its CPU: a program that stops it has ended.
+  if (closed.name === 'raw' && ['jam', 'stp', 'wai'].includes(result.reason)) return 0;
+  const opcode = `$${hex(cpu.ram[result.exit.pc], 2)}`;
   const why: Record<string, string> = {
-    jam: `illegal opcode $${hex(run.machine.cpu.ram[run.exit.pc], 2)} at ${pc}`,
-    trap: `illegal opcode $${hex(run.machine.cpu.ram[run.exit.pc], 2)} at ${pc}`,
+    jam: `illegal opcode ${opcode} at ${pc}`,
+    trap: `illegal opcode ${opcode} at ${pc}`,
     stp: `the CPU stopped (STP) at ${pc}`,
     wai: `the CPU waits (WAI) at ${pc} for an interrupt that never comes`,
-    fault: `emulator error: ${run.exit.error?.message}`,
+    fault: `emulator error: ${result.exit.error?.message}`,
   };
-  io.stderr(`hyper6502: ${file}: ${why[run.reason] ?? run.reason}\n`);
+  io.stderr(`hyper6502: ${name}: ${why[result.reason] ?? `stopped (${result.reason}) at ${pc}`}\n`);
   return 127;
 }
 
-async function runMany(file: string, image: Uint8Array, sim65: boolean, args: string[], values: Values, maxCycles: number, io: CliIo): Promise<number> {
-  const vms = values.vms === undefined ? 1 : parseNumber(values.vms, '--vms', 100_000);
-  if (vms < 1) throw new UsageError('--vms must be at least 1');
-  const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
-  for (const opt of ['trace', 'stats', 'cycles', 'fs-root'] as const) {
-    if (values[opt] !== undefined) throw new UsageError(`--${opt} does not work with --vms`);
+/** The machine --machine names (a built-in or a JSON file), or the default for FILE. */
+async function machineOf(given: string | undefined, sim65: boolean): Promise<string | MachineSpec> {
+  if (given === undefined) return sim65 ? 'sim65' : 'raw';
+  if (/\.json$/i.test(given) || given.includes('/')) {
+    try {
+      return await loadMachineFile(given);
+    } catch (err) {
+      throw new UsageError(`--machine ${given}: ${(err as Error).message}`);
+    }
   }
-  const limit = Number.isFinite(maxCycles) ? { maxCycles } : {};
-  if (sim65) {
-    if (values.cpu || values.load || values.start || values['stop-on-self-loop']) throw new UsageError(`--cpu, --load, --start and --stop-on-self-loop do not apply to ${file}: a sim65 program`);
-    return runVmsCommand({ profile: 'sim65', program: image, args, name: file }, { vms, workers, ...limit }, io);
-  }
-  const raw = rawProgram(file, image, values, io);
-  if (!raw) return 1;
-  const spec = { profile: 'raw' as const, cpu: raw.cpu, image: raw.image, load: raw.load, start: raw.start, stopOnSelfLoop: values['stop-on-self-loop'] ?? false };
-  return runVmsCommand(spec, { vms, workers, ...limit }, io);
+  if (!findMachine(given)) throw new UsageError(`--machine: no machine "${given}" (built in: ${machineNames().join(', ')}; or a description in a .json file)`);
+  if (sim65 && given !== 'sim65') throw new UsageError(`a sim65 program runs on the sim65 machine, not on ${given}`);
+  return given;
 }
 
-/**
- * A raw binary or an assembly source, with the CPU, load address and start
- * the options (or the source) give; null after printing assembly errors.
- */
-function rawProgram(file: string, image: Uint8Array, values: Values, io: CliIo): { image: Uint8Array; cpu: CpuModel; load: number; start?: number } | null {
-  let cpu = (values.cpu ?? '6502').toLowerCase();
-  if (cpu !== '6502' && cpu !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
-  let load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
-  let start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
+/** The VM spec of FILE on `machine`, with the options; null after printing assembly errors. */
+async function specOf(file: string | undefined, image: Uint8Array | undefined, sim65: boolean, machine: string | MachineSpec, values: Values, io: CliIo): Promise<VmSpec | null> {
+  const spec: VmSpec = { machine, name: file };
+  if (values.cpu !== undefined) spec.cpu = parseCpu(values.cpu);
+  if (sim65) {
+    for (const raw of ['cpu', 'load', 'start', 'stop-on-self-loop', 'rom'] as const) {
+      if (values[raw] !== undefined) throw new UsageError(`--${raw} does not apply to ${file}: a sim65 program's header says where it loads, where it starts and which CPU it needs`);
+    }
+    spec.program = image;
+    return spec;
+  }
+  delete spec.name;
+  if (values.load !== undefined) spec.load = parseAddress(values.load, '--load');
+  if (values.start !== undefined) spec.start = parseAddress(values.start, '--start');
+  if (values['stop-on-self-loop']) spec.stopOnSelfLoop = true;
+  spec.roms = [];
+  for (const rom of values.rom ?? []) {
+    const at = rom.lastIndexOf('@');
+    if (at <= 0) throw new UsageError(`--rom ${rom}: write IMAGE@ADDR (e.g. wozmon.bin@0xFF00)`);
+    const address = parseAddress(rom.slice(at + 1), `--rom ${rom}`);
+    const bytes = await readImage(rom.slice(0, at));
+    if (bytes.length === 0) throw new UsageError(`--rom ${rom}: the image is empty`);
+    if (address + bytes.length > 0x10000) throw new UsageError(`--rom ${rom}: ${bytes.length} bytes at $${hex(address, 4)} run past $FFFF`);
+    spec.roms.push({ address, image: bytes });
+  }
+  if (file === undefined || image === undefined) return spec;
   if (isAssemblerSource(file)) {
     // Assemble, then run from the reset vector the source sets, else from its first byte.
-    const program = assembleFile(file, { cpu: cpu as CpuModel });
+    const program = assembleFile(file, { cpu: spec.cpu });
     if (!program.ok) {
       io.stderr(formatAsmErrors(program.errors));
       return null;
     }
-    ({ bytes: image, cpu } = program);
-    if (values.load === undefined) load = program.origin;
-    start ??= startAddress(program);
+    spec.program = program.bytes;
+    if (spec.cpu === undefined && program.cpu !== '6502') spec.cpu = program.cpu;
+    spec.load ??= program.origin;
+    if (machine === 'raw') spec.start ??= startAddress(program);
+    return spec;
   }
   if (image.length === 0) throw new UsageError(`${file} is empty`);
-  if (load + image.length > 0x10000) {
-    throw new UsageError(`${file} (${image.length} bytes) does not fit at $${hex(load, 4)}: it would end at $${hex(load + image.length - 1, 5)}, past $FFFF`);
-  }
-  return { image, cpu: cpu as CpuModel, load, start };
+  spec.program = image;
+  return spec;
 }
 
-/** A ROM on the board computer, its ACIA on stdin/stdout, until it powers off (or --max-cycles). */
-async function runBoard(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {
-  for (const opt of ['load', 'start', 'stop-on-self-loop', 'trace'] as const) {
-    if (values[opt] !== undefined) throw new UsageError(`--${opt} does not apply with --profile board: the ROM's reset vector starts it`);
-  }
-  const raw = rawProgram(file, image, { ...values, load: undefined }, io);
-  if (!raw) return 1;
-  if (raw.image.length > 0x2000) throw new UsageError(`${file} (${raw.image.length} bytes) is more than the board's 8 KiB ROM`);
-  const clock = values.clock === undefined ? undefined : parseNumber(values.clock, '--clock');
-  if (clock === 0) throw new UsageError('--clock must be more than 0');
-  const board = boardDescription({ cpu: raw.cpu, rom: raw.image, output: (b) => io.stdout(Uint8Array.of(b)) });
-  const machine = await Machine.create(board.description);
-  const stdin = io.stdin;
-  if (typeof stdin === 'string') board.acia.input(stdin);
-  else if (stdin) {
-    stdin.on('data', (chunk: Buffer | string) => board.acia.input(typeof chunk === 'string' ? chunk : new Uint8Array(chunk)));
-  }
-  const t0 = performance.now();
+function describeSpecError(err: unknown, file: string | undefined): string {
+  if (!(err instanceof DescriptionError)) return (err as Error).message;
+  const f = err.field;
+  const problem = err.message.slice(f.length + 2);
+  if (f === 'program' && file) return `${file}: ${problem}`;
+  if (f === 'load') return `--load: ${problem}`;
+  if (/^load\[\d+\]$/.test(f) && file) return `${file}: ${problem}`;
+  return err.message;
+}
+
+async function readProgram(file: string): Promise<Uint8Array> {
   try {
-    for (;;) {
-      const left = maxCycles - machine.cpu.cycles;
-      if (left <= 0) break;
-      let budget = Math.min(left, 1_000_000);
-      if (clock) {
-        const due = ((performance.now() - t0) / 1000) * clock - machine.cpu.cycles;
-        if (due < 1) {
-          await new Promise((r) => setTimeout(r, 5));
-          continue;
-        }
-        budget = Math.min(budget, Math.ceil(due));
-      }
-      const exit = machine.run(budget);
-      if (exit.reason === 'exit') return exit.code ?? 0;
-      if (exit.reason !== 'budget') {
-        io.stderr(`hyper6502: ${file}: ${exit.reason === 'fault' ? `emulator error: ${exit.error?.message}` : `stopped (${exit.reason}) at $${hex(exit.pc, 4)}`}\n`);
-        return 127;
-      }
-      await new Promise((r) => setImmediate(r)); // let the terminal's input arrive
-    }
-  } finally {
-    if (stdin && typeof stdin !== 'string') stdin.pause();
+    return await readBoundedFile(file, isAssemblerSource(file) ? SOURCE_MAX : PROGRAM_MAX, 'program');
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^cannot read program /, 'cannot read '));
   }
-  if (values.stats) io.stderr(statsLine('max-cycles', machine.cpu, (performance.now() - t0) / 1000) + '\n');
-  return 0;
 }
 
-async function runRaw(file: string, image: Uint8Array, values: Values, maxCycles: number, io: CliIo): Promise<number> {
-  const raw = rawProgram(file, image, values, io);
-  if (!raw) return 1;
-  const { cpu: model, load, start } = raw;
-  image = raw.image;
-
-  const core = await CoreMemory.create();
-  const cpu = core.cpu(0, model as CpuModel);
-  cpu.ram.set(image, load);
-  cpu.pc = start ?? cpu.ram[0xfffc] | (cpu.ram[0xfffd] << 8);
-  cpu.stopOnSelfLoop = values['stop-on-self-loop'] ?? false;
-
-  const t0 = performance.now();
-  let reason: ExitReason;
-  for (;;) {
-    const left = maxCycles - cpu.cycles;
-    if (left <= 0) {
-      reason = ExitReason.Budget;
-      break;
-    }
-    if (values.trace) io.stderr(traceLine(cpu) + '\n');
-    reason = cpu.run(values.trace ? 1 : Math.min(left, 1_000_000));
-    if (reason !== ExitReason.Budget) break;
+async function readImage(file: string): Promise<Uint8Array> {
+  try {
+    return await readBoundedFile(file, 0x10000, 'ROM image');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  if (values.stats) io.stderr(statsLine(reason === ExitReason.Budget ? 'max-cycles' : EXIT_NAMES[reason], cpu, seconds) + '\n');
-  return 0;
 }
 
-function statsLine(reason: string, cpu: Cpu, seconds: number): string {
+export function statsLine(reason: string, cpu: Cpu, seconds: number): string {
   return JSON.stringify({
     reason,
     pc: cpu.pc,

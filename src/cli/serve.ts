@@ -64,6 +64,8 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(`cannot listen on port ${port}: ${(err as Error).message}`);
   }
   io.stdout(`hyper6502 demo: ${started.url} (Ctrl-C to stop)\n`);
-  await new Promise(() => {}); // serves until the process is stopped
+  // Serves until the process is stopped (Ctrl-C).
+  await new Promise<void>((resolve) => io.signal?.addEventListener('abort', () => resolve(), { once: true }));
+  await new Promise((resolve) => started.server.close(resolve));
   return 0;
 }

@@ -15,6 +15,8 @@ export interface VmsOptions {
   vms: number;
   workers?: number;
   maxCycles?: number;
+  /** The guests get no input (their stdin is at its end at once). */
+  closeInput?: boolean;
 }
 
 /** Runs `vms` copies of `spec` until every one has ended; each output line is prefixed "[vmN] ". */
@@ -43,7 +45,7 @@ export async function runVmsCommand(spec: VmSpec, options: VmsOptions, io: CliIo
       });
     });
     for (const vm of vms) {
-      if (spec.profile === 'sim65') await vm.closeInput();
+      if (options.closeInput) await vm.closeInput();
       await vm.start();
     }
     await Promise.all(ended);

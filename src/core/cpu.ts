@@ -221,6 +221,19 @@ export class Cpu {
     this.view.setUint32(offset + 4, Math.floor(v / 0x100000000), true);
   }
 
+  /**
+   * Moves the counters on as if the guest had run `cycles` cycles and
+   * `instructions` instructions that left registers and memory as they are
+   * (whole periods of an idle loop: see machine/idle.ts). A device read the
+   * last run left pending stays pending, at the new cycle.
+   */
+  skipAhead(cycles: number, instructions: number) {
+    const pending = this.getU64(L.STATE_IO_STAMP) === this.cycles;
+    this.cycles += cycles;
+    this.instructions += instructions;
+    if (pending) this.setU64(L.STATE_IO_STAMP, this.cycles);
+  }
+
   /** Why the last run ended. */
   get exitReason(): ExitReason { return this.view.getUint8(L.STATE_EXIT_REASON); }
   /** The address of the device access or trap that ended the last run. */
@@ -248,8 +261,8 @@ export class Cpu {
 
   /**
    * The opcode that traps to the host (EXIT_TRAP, PC at it) instead of
-   * executing, or null for none. It must be one of the NMOS JAM opcodes, or on
-   * the 65C02 one of its one-byte, one-cycle NOPs ($x3, $xB).
+   * executing, or null for none. It must be BRK ($00), one of the NMOS JAM
+   * opcodes, or on the 65C02 one of its one-byte, one-cycle NOPs ($x3, $xB).
    */
   get trapOpcode(): number | null {
     return this.getFlag(L.RUN_TRAP) ? this.view.getUint8(L.STATE_TRAP_OPCODE) : null;
@@ -259,10 +272,10 @@ export class Cpu {
       this.setFlag(L.RUN_TRAP, false);
       return;
     }
-    const ok = this.model === '65c02' ? (op & 0x07) === 0x03 && op !== 0xcb && op !== 0xdb : JAM_OPCODES.has(op);
+    const ok = op === 0x00 || (this.model === '65c02' ? (op & 0x07) === 0x03 && op !== 0xcb && op !== 0xdb : JAM_OPCODES.has(op));
     if (!ok) {
       throw new RangeError(
-        `$${hex(op, 2)} cannot be the trap opcode on the ${this.model}: use ${this.model === '65c02' ? 'a one-byte NOP ($03, $13, ... $0B, ... $FB)' : 'a JAM opcode ($02, $12, $22, $32, $42, $52, $62, $72, $92, $B2, $D2, $F2)'}`,
+        `$${hex(op, 2)} cannot be the trap opcode on the ${this.model}: use BRK ($00) or ${this.model === '65c02' ? 'a one-byte NOP ($03, $13, ... $0B, ... $FB)' : 'a JAM opcode ($02, $12, $22, $32, $42, $52, $62, $72, $92, $B2, $D2, $F2)'}`,
       );
     }
     this.view.setUint8(L.STATE_TRAP_OPCODE, op);
@@ -323,8 +336,8 @@ export class Cpu {
   clearBreakpoints() {
     this.slot.fill(0, L.BREAKPOINTS, L.BREAKPOINTS + 0x2000);
   }
-  /** The next debug run does not stop at a breakpoint on its first instruction. */
-  skipBreakpointOnce() { this.setFlag(L.RUN_SKIP_BREAKPOINT, true); }
+  /** The next debug run does not stop at a breakpoint on its first instruction (`false` takes that back). */
+  skipBreakpointOnce(skip = true) { this.setFlag(L.RUN_SKIP_BREAKPOINT, skip); }
 
   /** The bus cycles recorded since the last `takeTrace`, and clears the record. */
   takeTrace(): BusCycle[] {

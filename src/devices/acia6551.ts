@@ -1,60 +1,60 @@
 // A 6551 ACIA-compatible serial port: the console UART.
 //
-// How to drive this: map it at 4 addresses; `output` receives each byte the
-// guest transmits; `input(bytes)` queues bytes for the guest to receive.
-// Registers: 0 data (read: received byte, write: transmit), 1 status (read;
-// a write is a programmed reset), 2 command, 3 control. Status bits: 7 IRQ,
-// 4 transmitter empty (always: transmission is instant), 3 receiver full.
-// With the receive interrupt enabled (command bit 1 clear, DTR bit 0 set), a
-// waiting byte asserts IRQ until the status register is read or the byte is.
+// How to drive this: map it at 4 addresses and give it the machine's console
+// (a ConsolePort): each byte the guest transmits is printed there, and the
+// console's input is what it receives. Registers: 0 data (read: received
+// byte, write: transmit), 1 status (read; a write is a programmed reset),
+// 2 command, 3 control. Status bits: 7 IRQ, 4 transmitter empty (always:
+// transmission is instant), 3 receiver full. With the receive interrupt
+// enabled (command bit 1 clear, DTR bit 0 set), a waiting byte asserts IRQ
+// until the status register is read or the byte is. With `rts` (a VIA pin,
+// as on Ben Eater's computer), the line's sender holds its bytes while the
+// guest drives that pin high: input waits in the console, none is lost.
 
-import { StateReader, StateWriter, type Device, type DeviceContext } from './device.js';
+import { StateReader, StateWriter, type Device, type DeviceContext, type DeviceType } from './device.js';
+import type { ConsolePort } from '../machine/console.js';
+import { Via6522 } from './via6522.js';
 
 const STATUS_IRQ = 0x80;
 const STATUS_TX_EMPTY = 0x10;
 const STATUS_RX_FULL = 0x08;
 
 export interface AciaOptions {
-  output?: (byte: number) => void;
-  /** Most bytes waiting to be received; more are dropped and counted (default 4096). */
-  inputLimit?: number;
+  /** The terminal on the other end of the line. */
+  console?: ConsolePort;
+  /** The pin that is the line's RTS: the sender holds while it is high. */
+  rts?: { via: Via6522; port: 'A' | 'B'; bit: number };
 }
 
 export class Acia6551 implements Device {
   readonly name = 'acia';
   private ctx?: DeviceContext;
-  private queue: number[] = [];
   private command = 0;
   private control = 0;
   private irqFlag = false;
-  /** Received bytes dropped because the input queue was full. */
-  dropped = 0;
+  private readonly console?: ConsolePort;
+  private readonly rts?: AciaOptions['rts'];
 
-  constructor(private readonly options: AciaOptions = {}) {}
+  constructor(options: AciaOptions = {}) {
+    this.console = options.console;
+    this.console?.onInput(() => this.update());
+    this.rts = options.rts;
+    if (this.rts) this.rts.via.connect({ [this.rts.port === 'A' ? 'portA' : 'portB']: () => this.update() });
+  }
+
+  /** The sender may send: RTS is low (or not wired). */
+  private get clearToSend(): boolean {
+    const rts = this.rts;
+    if (!rts) return true;
+    return (((rts.port === 'A' ? rts.via.outputA() : rts.via.outputB()) >> rts.bit) & 1) === 0;
+  }
 
   attach(ctx: DeviceContext) {
     this.ctx = ctx;
   }
 
-  /** Queues bytes for the guest; returns how many were accepted. */
-  input(bytes: Iterable<number> | string): number {
-    const limit = this.options.inputLimit ?? 4096;
-    let accepted = 0;
-    const list = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-    for (const b of list) {
-      if (this.queue.length >= limit) this.dropped++;
-      else {
-        this.queue.push(b & 0xff);
-        accepted++;
-      }
-    }
-    this.update();
-    return accepted;
-  }
-
-  /** Bytes waiting to be received. */
-  get pending(): number {
-    return this.queue.length;
+  private get waiting(): number {
+    return this.clearToSend ? (this.console?.available ?? 0) : 0;
   }
 
   private get rxIrqEnabled(): boolean {
@@ -62,20 +62,23 @@ export class Acia6551 implements Device {
   }
 
   private update() {
-    if (this.queue.length && this.rxIrqEnabled) this.irqFlag = true;
+    if (this.waiting && this.rxIrqEnabled) this.irqFlag = true;
     this.ctx?.setIrq(this.irqFlag);
   }
 
   read(offset: number): number {
     switch (offset & 3) {
       case 0: {
-        const byte = this.queue.shift() ?? 0;
+        const byte = this.waiting ? this.console!.read() : -1;
+        if (byte < 0) this.ctx?.idlePoll();
         this.irqFlag = false;
         this.update();
-        return byte;
+        return byte < 0 ? 0 : byte;
       }
       case 1: {
-        const status = (this.irqFlag ? STATUS_IRQ : 0) | STATUS_TX_EMPTY | (this.queue.length ? STATUS_RX_FULL : 0);
+        const waiting = this.waiting;
+        const status = (this.irqFlag ? STATUS_IRQ : 0) | STATUS_TX_EMPTY | (waiting ? STATUS_RX_FULL : 0);
+        if (!waiting && !this.irqFlag) this.ctx?.idlePoll();
         this.irqFlag = false;
         this.ctx?.setIrq(false);
         return status;
@@ -90,7 +93,7 @@ export class Acia6551 implements Device {
   write(offset: number, value: number) {
     switch (offset & 3) {
       case 0:
-        this.options.output?.(value);
+        this.console?.write(value);
         break;
       case 1: // programmed reset
         this.command &= 0xe0;
@@ -109,22 +112,42 @@ export class Acia6551 implements Device {
     this.command = 0;
     this.control = 0;
     this.irqFlag = false;
-    this.queue = [];
     this.ctx?.setIrq(false);
   }
 
   save(): Uint8Array {
-    return new StateWriter().u8(this.command).u8(this.control).u8(this.irqFlag ? 1 : 0).u32(this.dropped).blob(Uint8Array.from(this.queue)).done();
+    return new StateWriter().u8(this.command).u8(this.control).u8(this.irqFlag ? 1 : 0).done();
   }
 
   load(state: Uint8Array) {
     const r = new StateReader(state, 'acia');
     this.command = r.u8();
     this.control = r.u8();
-    this.irqFlag = r.u8() !== 0;
-    this.dropped = r.u32();
-    this.queue = [...r.blob()];
+    const irq = r.u8();
     r.end();
+    if (irq > 1) throw new Error('acia state: bad IRQ flag');
+    this.irqFlag = irq === 1;
     this.ctx?.setIrq(this.irqFlag);
   }
 }
+
+export const ACIA6551: DeviceType = {
+  type: 'acia6551',
+  summary: '6551 ACIA serial port: 0 data, 1 status, 2 command, 3 control; receive IRQ',
+  size: 4,
+  console: true,
+  options: {
+    rts: { kind: 'device', doc: "the VIA whose pin is the line's RTS (the sender holds while it is high)" },
+    rtsPort: { kind: 'string', values: ['A', 'B'], default: 'A', doc: 'the port of the RTS pin' },
+    rtsBit: { kind: 'integer', min: 0, max: 7, default: 0, doc: 'the bit of the RTS pin' },
+  },
+  create(o, env) {
+    let rts: AciaOptions['rts'];
+    if (o.rts !== undefined) {
+      const via = env.device(o.rts as string);
+      if (!(via instanceof Via6522)) throw new Error(`device "${String(o.rts)}" is not a 6522 VIA`);
+      rts = { via, port: o.rtsPort as 'A' | 'B', bit: o.rtsBit as number };
+    }
+    return new Acia6551({ console: env.console, rts });
+  },
+};

@@ -18,17 +18,22 @@ export class Easy6502Screen {
   static readonly WIDTH = 32;
   static readonly HEIGHT = 32;
 
-  constructor(private readonly ram: Uint8Array) {}
+  constructor(
+    private readonly ram: Uint8Array,
+    private readonly address = Easy6502Screen.ADDRESS,
+  ) {
+    if (address < 0 || address + 1024 > 0x10000) throw new RangeError('the easy6502 screen does not fit in memory there');
+  }
 
   /** The colour index (0-15) of pixel (x, y). */
   pixel(x: number, y: number): number {
-    return this.ram[Easy6502Screen.ADDRESS + y * 32 + x] & 0x0f;
+    return this.ram[this.address + y * 32 + x] & 0x0f;
   }
 
   /** Draws the screen into `rgba` (32*32*4 bytes, or a canvas ImageData's data). */
   render(rgba: Uint8Array | Uint8ClampedArray) {
     for (let i = 0; i < 1024; i++) {
-      const c = EASY6502_PALETTE[this.ram[Easy6502Screen.ADDRESS + i] & 0x0f];
+      const c = EASY6502_PALETTE[this.ram[this.address + i] & 0x0f];
       rgba[i * 4] = c >> 16;
       rgba[i * 4 + 1] = (c >> 8) & 0xff;
       rgba[i * 4 + 2] = c & 0xff;

@@ -5,7 +5,7 @@
 // programs, give `ramAddress` (e.g. $FE): the device then writes a fresh byte
 // there every `period` cycles, as easy6502 refreshes $FE.
 
-import { StateReader, StateWriter, type Device, type DeviceContext } from './device.js';
+import { StateReader, StateWriter, type Device, type DeviceContext, type DeviceType } from './device.js';
 
 export interface RngOptions {
   seed?: number;
@@ -65,3 +65,15 @@ export class RandomSource implements Device {
     r.end();
   }
 }
+
+export const RNG: DeviceType = {
+  type: 'rng',
+  summary: 'random bytes (xorshift32, seedable): each read gives the next; or a fresh byte at ramAddress every period cycles',
+  size: 1,
+  options: {
+    seed: { kind: 'integer', min: 0, max: 0xffffffff, doc: 'the seed (the same seed gives the same bytes)' },
+    ramAddress: { kind: 'integer', min: 0, max: 0xffff, doc: 'write a fresh byte to this RAM address every period cycles (easy6502: $FE)' },
+    period: { kind: 'integer', min: 1, max: 0xffffffff, default: 16, doc: 'cycles between writes to ramAddress' },
+  },
+  create: (o) => new RandomSource({ seed: o.seed as number | undefined, ramAddress: o.ramAddress as number | undefined, period: o.period as number }),
+};

@@ -9,7 +9,7 @@
 // 2 read-only, 3 I/O error), 6-7 number of sectors (read-only). Transfers
 // wrap at $FFFF and complete at once.
 
-import { StateReader, StateWriter, type Device, type DeviceContext } from './device.js';
+import { StateReader, StateWriter, type Device, type DeviceContext, type DeviceType } from './device.js';
 
 export const SECTOR_SIZE = 512;
 
@@ -122,3 +122,23 @@ export class BlockStorage implements Device {
     this.status = status;
   }
 }
+
+/** Most bytes of a disk image a description may hold (a larger disk is a host file: storage-file.ts). */
+export const STORAGE_IMAGE_MAX = 16 * 1024 * 1024;
+
+export const STORAGE: DeviceType = {
+  type: 'storage',
+  summary: 'block storage: 512-byte sectors by DMA; 0-1 sector, 2-3 DMA address, 4 command, 5 status, 6-7 sectors',
+  size: 8,
+  options: {
+    image: { kind: 'bytes', max: STORAGE_IMAGE_MAX, doc: 'the disk contents (a whole number of 512-byte sectors)' },
+    sectors: { kind: 'integer', min: 1, max: STORAGE_IMAGE_MAX / SECTOR_SIZE, default: 64, doc: 'size of an empty disk, in sectors (without image)' },
+    readOnly: { kind: 'boolean', default: false, doc: 'refuse writes (status 2)' },
+  },
+  create(o, env) {
+    const store = env.services.blockStore as BlockStore | undefined;
+    if (store) return new BlockStorage(store);
+    const image = o.image as Uint8Array | undefined;
+    return new BlockStorage(new MemoryBlockStore(image ? image.slice() : new Uint8Array((o.sectors as number) * SECTOR_SIZE), o.readOnly as boolean));
+  },
+};

@@ -7,11 +7,12 @@
 // per cycle and sets IFR bit 6 when it passes zero (free-running: every N+2
 // cycles). Timer 2 is one-shot (IFR bit 5). IRQ is asserted while
 // IFR & IER has a bit set. `portA`/`portB` report output changes; `inputA` /
-// `inputB` give the pins the guest reads. Time is the machine's cycle count.
+// `inputB` give the pins the guest reads; a peripheral on the ports (an LCD)
+// gives them with `connect`. Time is the machine's cycle count.
 // Not modelled: the shift register (a plain register here), CA/CB
 // handshakes, PB6 pulse counting, PB7 output.
 
-import { StateReader, StateWriter, type Device, type DeviceContext } from './device.js';
+import { StateReader, StateWriter, type Device, type DeviceContext, type DeviceType } from './device.js';
 
 const IFR_T1 = 0x40;
 const IFR_T2 = 0x20;
@@ -46,7 +47,32 @@ export class Via6522 implements Device {
   private t2Next = Infinity;
   private now = 0;
 
-  constructor(private readonly options: ViaOptions = {}) {}
+  private readonly options: Required<Pick<ViaOptions, 'inputA' | 'inputB'>> & { portA: Array<(value: number) => void>; portB: Array<(value: number) => void> };
+
+  constructor(options: ViaOptions = {}) {
+    this.options = { portA: [], portB: [], inputA: () => 0xff, inputB: () => 0xff };
+    this.connect(options);
+  }
+
+  /**
+   * Wires a peripheral to the ports: it hears every change of the output
+   * pins it listens to, and drives the input pins of a port (the last to
+   * connect an input of a port drives it).
+   */
+  connect(peripheral: ViaOptions) {
+    if (peripheral.portA) this.options.portA.push(peripheral.portA);
+    if (peripheral.portB) this.options.portB.push(peripheral.portB);
+    if (peripheral.inputA) this.options.inputA = peripheral.inputA;
+    if (peripheral.inputB) this.options.inputB = peripheral.inputB;
+  }
+
+  /** The port's output pins (inputs read high), as peripherals see them. */
+  outputA(): number {
+    return (this.ora & this.ddra) | (~this.ddra & 0xff);
+  }
+  outputB(): number {
+    return (this.orb & this.ddrb) | (~this.ddrb & 0xff);
+  }
 
   attach(ctx: DeviceContext) {
     this.ctx = ctx;
@@ -97,12 +123,12 @@ export class Via6522 implements Device {
     this.tick(cycle);
     switch (offset & 15) {
       case 0: {
-        const pins = this.options.inputB?.() ?? 0xff;
+        const pins = this.options.inputB();
         return (this.orb & this.ddrb) | (pins & ~this.ddrb & 0xff);
       }
       case 1:
       case 15: {
-        const pins = this.options.inputA?.() ?? 0xff;
+        const pins = this.options.inputA();
         return (this.ora & this.ddra) | (pins & ~this.ddra & 0xff);
       }
       case 2: return this.ddrb;
@@ -132,15 +158,21 @@ export class Via6522 implements Device {
     switch (offset & 15) {
       case 0:
         this.orb = value;
-        this.options.portB?.((this.orb & this.ddrb) | (~this.ddrb & 0xff));
+        for (const l of this.options.portB) l(this.outputB());
         break;
       case 1:
       case 15:
         this.ora = value;
-        this.options.portA?.((this.ora & this.ddra) | (~this.ddra & 0xff));
+        for (const l of this.options.portA) l(this.outputA());
         break;
-      case 2: this.ddrb = value; break;
-      case 3: this.ddra = value; break;
+      case 2:
+        this.ddrb = value;
+        for (const l of this.options.portB) l(this.outputB());
+        break;
+      case 3:
+        this.ddra = value;
+        for (const l of this.options.portA) l(this.outputA());
+        break;
       case 4:
       case 6:
         this.t1Latch = (this.t1Latch & 0xff00) | value;
@@ -219,3 +251,10 @@ export class Via6522 implements Device {
     this.updateIrq();
   }
 }
+
+export const VIA6522: DeviceType = {
+  type: 'via6522',
+  summary: '6522 VIA: ports A and B, timers T1 (one-shot or free-running) and T2, IFR/IER, IRQ',
+  size: 16,
+  create: () => new Via6522(),
+};

@@ -17,7 +17,7 @@
 // the wrong state, SnapshotError for a snapshot that is rejected.
 
 import type { VmSpec } from './spec.js';
-import { OUTPUT_LIMIT } from './spec.js';
+import { OUTPUT_LIMIT } from '../machine/console.js';
 import { VmStateError, type Schedule, type VmEvent, type VmMetrics, type VmState } from './vm-host.js';
 import { SnapshotError, type SnapshotErrorCode } from './snapshot.js';
 import { WorkerRuntime, type CallMessage, type WorkerMessage } from './worker.js';

@@ -60,8 +60,8 @@ export const SECTION_VERSIONS: Record<string, number> = {
   CORE: 1, // the CPU's registers and run state
   RAM_: 1, // all 64 KiB of guest memory (full snapshots)
   PAGE: 1, // dirty pages only (diff snapshots)
-  DEVS: 1, // each device's state
-  CONS: 1, // console buffers and the machine's power state
+  DEVS: 2, // each device's state (version 2: devices named by their ids; console input lives in CONS)
+  CONS: 2, // console buffers and the machine's power state (version 2: the console's own state)
 };
 
 const HEADER = 14;

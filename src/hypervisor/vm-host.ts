@@ -23,8 +23,9 @@ import { CoreMemory } from '../core/cpu.js';
 import { loadCoreModule } from '../core/wasm.js';
 import { STATE, SNAPSHOT_BYTES, HALT_WAI, STATE_HALT, STATE_EXIT_REASON, EXIT_TRACE_FULL, IO_READS_MAX, IO_WRITES_MAX, STATE_IO_READ_LEN, STATE_IO_WRITE_LEN, STATE_IO_READ_POS } from '../core/layout.js';
 import type { Machine, MachineExit } from '../machine/machine.js';
-import { buildVm, specFromJson, specToJson, type BuiltVm, type VmSpec, VmConsole } from './spec.js';
-import { decodeSnapshot, encodeSnapshot, SnapshotError, type DecodedSnapshot, type Section } from './snapshot.js';
+import { buildVm, specFromJson, specToJson, type BuiltVm, type VmSpec } from './spec.js';
+import { MachineConsole } from '../machine/console.js';
+import { decodeSnapshot, encodeSnapshot, SnapshotError, SECTION_VERSIONS, type DecodedSnapshot, type Section } from './snapshot.js';
 import { StateReader, StateWriter } from '../devices/device.js';
 
 export type VmState = 'created' | 'running' | 'paused' | 'halted' | 'stopped' | 'faulted';
@@ -62,6 +63,8 @@ export interface VmMetrics {
   /** Emulated MHz over the wall time the VM spent running on this thread. */
   mhz: number;
   outputDropped: number;
+  /** Running, but parked until input comes (it waits for it, idle, costing nothing). */
+  waiting: boolean;
 }
 
 export type VmEvent =
@@ -95,6 +98,7 @@ interface Vm {
   runMs: number;
   /** Wall time and cycles when pacing (re)started. */
   paceFrom: { ms: number; cycles: number } | null;
+  /** Parked until input comes: a hypercall waits for it, or the guest idles with nothing else to wake it. */
   waitingInput: boolean;
   lastSnapshotId: string | null;
   snapshotBytes: number;
@@ -163,7 +167,7 @@ export class VmHost {
       this.release(place.core, place.slot);
       throw err;
     }
-    this.vms.set(id, this.record(id, spec, built, place, options.schedule));
+    this.vms.set(id, this.record(id, built.spec, built, place, options.schedule));
     return id;
   }
 
@@ -221,10 +225,24 @@ export class VmHost {
     vm.paceFrom = null;
   }
 
+  /** Queues input for the guest; throws a RangeError (taking none of it) when its console's queue is full. */
   input(id: string, data: Uint8Array | string) {
     const vm = this.vm(id);
+    this.catchUp(vm);
     vm.built.console.input(data);
     vm.waitingInput = false;
+  }
+
+  /**
+   * A paced VM parked idle lets the time it waited pass before its input
+   * comes, so that it sees the input at the cycle its clock says.
+   */
+  private catchUp(vm: Vm) {
+    const rate = vm.schedule.clockHz ?? vm.schedule.cap;
+    if (!vm.waitingInput || !rate || !vm.paceFrom || vm.state !== 'running') return;
+    const cpu = vm.built.machine.cpu;
+    const due = Math.floor(vm.paceFrom.cycles + ((performance.now() - vm.paceFrom.ms) / 1000) * rate - cpu.cycles);
+    if (due > 0) this.slice(vm, due, 0, 'advance');
   }
 
   closeInput(id: string) {
@@ -262,14 +280,19 @@ export class VmHost {
 
   // ---- Running -------------------------------------------------------------------
 
-  /** Runs a VM that is not running (created or paused) until its cycle count reaches `target`; returns the last exit. */
-  runUntil(id: string, target: number): MachineExit | null {
+  /**
+   * Runs a VM that is not running (created or paused) until its cycle count
+   * reaches `target`, or another exit; returns the last exit. An idle guest
+   * stops at once ('idle'), or with `idle: 'advance'` lets its time pass to
+   * `target` (a page running it in real time).
+   */
+  runUntil(id: string, target: number, idle: 'stop' | 'advance' = 'stop'): MachineExit | null {
     const vm = this.vm(id);
     this.require(vm, 'step', ['created', 'paused', 'halted']);
     let exit: MachineExit | null = null;
     if (vm.state === 'halted') return exit;
     while (vm.built.machine.cpu.cycles < target) {
-      exit = this.slice(vm, target - vm.built.machine.cpu.cycles);
+      exit = this.slice(vm, target - vm.built.machine.cpu.cycles, 0, idle);
       if (exit.reason !== 'budget') break;
     }
     this.flushOutput(vm);
@@ -277,11 +300,14 @@ export class VmHost {
   }
 
   /** One run of a VM's machine; updates its state for ends and faults. */
-  private slice(vm: Vm, budget: number, exitCost = 0): MachineExit {
-    const exit = vm.built.machine.run(budget, exitCost);
+  private slice(vm: Vm, budget: number, exitCost = 0, idle: 'stop' | 'advance' = vm.schedule.clockHz ?? vm.schedule.cap ? 'advance' : 'stop'): MachineExit {
+    const exit = vm.built.machine.run(budget, { exitCost, idle });
     vm.exits[exit.reason] = (vm.exits[exit.reason] ?? 0) + 1;
     switch (exit.reason) {
       case 'budget':
+        break;
+      case 'idle': // nothing but input wakes it
+        vm.waitingInput = true;
         break;
       case 'wait':
         vm.waitingInput = true;
@@ -395,6 +421,7 @@ export class VmHost {
     return {
       id, state: vm.state, cycles: cpu.cycles, instructions: cpu.instructions, exits: { ...vm.exits }, dirtyPages: dirty,
       snapshotBytes: vm.snapshotBytes, mhz: vm.runMs > 0 ? cpu.cycles / vm.runMs / 1000 : 0, outputDropped: vm.built.console.dropped,
+      waiting: vm.state === 'running' && vm.waitingInput,
     };
   }
 
@@ -443,9 +470,9 @@ export class VmHost {
     }
     const devices = new StateWriter().u16(machine.devices.length);
     for (const d of machine.devices) devices.blob(utf8(d.name)).blob(d.save?.() ?? new Uint8Array(0));
-    sections.push({ tag: 'DEVS', version: 1, data: devices.done() });
+    sections.push({ tag: 'DEVS', version: SECTION_VERSIONS.DEVS, data: devices.done() });
     const code = machine.exitCode;
-    sections.push({ tag: 'CONS', version: 1, data: new StateWriter().blob(vm.built.console.save()).u16(code === null ? 0xffff : code & 0xff).done() });
+    sections.push({ tag: 'CONS', version: SECTION_VERSIONS.CONS, data: new StateWriter().blob(vm.built.console.save()).u16(code === null ? 0xffff : code & 0xff).done() });
     const bytes = encodeSnapshot(kind, sections);
     cpu.dirtyPages.fill(0);
     vm.lastSnapshotId = snapshotId;
@@ -487,7 +514,7 @@ export class VmHost {
       consoleState = cons.blob();
       powerCode = cons.u16();
       cons.end();
-      new VmConsole().load(consoleState);
+      new MachineConsole().load(consoleState);
     } catch (err) {
       throw new SnapshotError('bad-section', `section CONS: ${(err as Error).message}`);
     }
@@ -515,7 +542,7 @@ export class VmHost {
       machine.cpu.slot.set(core, STATE);
       built.console.load(consoleState);
       if (powerCode !== 0xffff) machine.powerOff(powerCode);
-      const vm = this.record(id, spec, built, place, lastMeta.schedule);
+      const vm = this.record(id, built.spec, built, place, lastMeta.schedule);
       vm.state = lastMeta.state === 'halted' ? 'halted' : lastMeta.state === 'created' ? 'created' : 'paused';
       vm.reason = lastMeta.reason ?? undefined;
       vm.exits = { ...lastMeta.exits };

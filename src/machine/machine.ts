@@ -1,24 +1,31 @@
-// A Machine is one VM: a CPU core slot, a memory map, devices and trap
-// handlers, built from a description, run the way a VM monitor runs a guest.
+// A Machine is one VM: a CPU core slot, a memory map, devices, a console and
+// trap handlers, built from a description, run the way a VM monitor runs a
+// guest.
 //
 // How to drive this:
-//   const m = await Machine.create({
-//     cpu: '6502',
-//     memory: [{ start: 0xe000, end: 0xffff, kind: 'rom', data: rom }],
-//     devices: [{ address: 0xd000, size: 4, device: () => new Acia6551({ output }) }],
-//   });
-//   const exit = m.run(1_000_000);   // { reason: 'budget' | 'exit' | 'breakpoint' | ... }
+//   const m = await Machine.create({ machine: 'py65', program: ehbasic, load: 0xc000 });
+//   m.console.input('C\r');                  // keys for the guest
+//   const exit = m.run(1_000_000);            // { reason: 'budget' | 'idle' | 'exit' | 'breakpoint' | ... }
+//   m.console.takeOutput();                   // what it printed
+// A description is plain data (see description.ts and src/machines/); code
+// that brings its own Device objects builds with Machine.fromParts.
 //
 // `run` executes the core until an exit; exits the machine can handle
 // (device accesses, known traps, timers running out) are handled and the core
 // resumes; the others come back to the caller with what is needed to decide.
 // The cycle counter is the only clock: devices are ticked in cycles, so the
-// same description and inputs always give the same run.
+// same description and inputs always give the same run. A guest that spins
+// waiting for input, changing nothing, is found out (idle.ts): `run` then
+// returns 'idle' instead of burning the host's time, and the next `run`,
+// once input has come, goes on exactly where the spin would have been.
 
 import { CoreMemory, Cpu, ExitReason, PageAttr, hex } from '../core/cpu.js';
 import { loadCoreModule } from '../core/wasm.js';
 import type { CpuModel } from '../isa/opcodes.js';
 import type { Device, DeviceContext } from '../devices/device.js';
+import { MachineConsole } from './console.js';
+import { IdleDetector, MAX_PERIOD } from './idle.js';
+import { buildParts, resolveSpec, type HostServices, type MachineSpec, type VmSpec } from './description.js';
 
 export type MemoryKind = 'ram' | 'rom' | 'unmapped';
 
@@ -27,8 +34,6 @@ export interface MemoryRegion {
   start: number;
   end: number;
   kind: MemoryKind;
-  /** Initial contents from `start` on (ROM images). */
-  data?: Uint8Array;
 }
 
 export interface DeviceMapping {
@@ -36,23 +41,31 @@ export interface DeviceMapping {
   address?: number;
   /** Number of register addresses. */
   size?: number;
-  /** The device, or a factory that makes a fresh one (so a description can build many machines). */
+  /** The device, or a factory that makes a fresh one. */
   device: Device | (() => Device);
+  /** Its interrupt output reaches the CPU's IRQ line (default true). */
+  irq?: boolean;
 }
 
-export interface MachineDescription {
+/** A machine in code: what a description builds (description.ts), or what code with devices of its own gives. */
+export interface MachineParts {
   cpu?: CpuModel;
-  /** Regions over the default of 64 KiB of RAM, later ones win. */
+  /** The memory map by page; pages no region covers are RAM. */
   memory?: MemoryRegion[];
+  /** Initial memory contents (64 KiB, or less from $0000). */
+  image?: Uint8Array;
   devices?: DeviceMapping[];
-  /** A program to load into memory, and where to start (default: the reset vector). */
-  program?: { bytes: Uint8Array; address: number; start?: number };
-  /** Fill byte for RAM before anything is loaded (default 0). */
-  fill?: number;
+  /** Where the CPU starts: the reset vector (default) or an address. */
+  startAt?: 'reset' | number;
   /** Registers after loading (defaults: S=$FD, P=$24). */
   registers?: Partial<Record<'a' | 'x' | 'y' | 's' | 'p', number>>;
   /** The hypercall opcode (see Cpu.trapOpcode) and its handler. */
   trap?: { opcode: number; handler: TrapHandler };
+  stopOnSelfLoop?: boolean;
+  /** The console its console device talks to (default: a fresh one). */
+  console?: MachineConsole;
+  /** The closed description it was built from, if any (snapshots carry it). */
+  spec?: MachineSpec;
 }
 
 /**
@@ -64,6 +77,7 @@ export type TrapHandler = (machine: Machine) => 'handled' | 'wait' | 'unhandled'
 
 export type ExitKind =
   | 'budget' // the cycle budget of this run is spent
+  | 'idle' // the guest spins waiting for input and nothing else will change: run again when input is there
   | 'exit' // the guest powered off (code)
   | 'self-loop'
   | 'breakpoint'
@@ -86,6 +100,22 @@ export interface MachineExit {
   error?: Error;
 }
 
+export interface RunOptions {
+  /**
+   * Charges each exit the machine handles (device access, hypercall) that
+   * many cycles of the budget, so that a guest that leaves the core all the
+   * time gets no more host time than one that does not (the scheduler uses it).
+   */
+  exitCost?: number;
+  /**
+   * What an idle guest does: 'stop' (default) returns 'idle' at once when
+   * nothing but input can wake it; 'advance' lets its time pass to the end of
+   * the budget first (a VM paced in real time stays on its clock); 'off' runs
+   * the spin as it is.
+   */
+  idle?: 'stop' | 'advance' | 'off';
+}
+
 interface Mapped {
   start: number;
   end: number;
@@ -94,11 +124,17 @@ interface Mapped {
 }
 
 const ATTR_OF: Record<MemoryKind, number> = { ram: PageAttr.RAM, rom: PageAttr.ROM, unmapped: PageAttr.UNMAPPED };
+/** An idle poll is observed as this point plus its PC; a probed PC as itself. */
+const POLL_POINT = 0x10000;
+/** Cycles without an exit before the machine looks for a loop that reads no device. */
+const QUIET_CYCLES = 50_000;
+const PROBE_BACKOFF_MAX = 50_000_000;
 
 export class Machine {
   readonly cpu: Cpu;
-  readonly description: MachineDescription;
+  readonly parts: MachineParts;
   readonly devices: readonly Device[];
+  readonly console: MachineConsole;
   private readonly mapped: Mapped[] = [];
   /** Per page: the devices with registers in it. */
   private readonly pageDevices: Array<Mapped[] | undefined> = new Array(256);
@@ -110,38 +146,68 @@ export class Machine {
   private fault: Error | null = null;
   /** A read watchpoint already reported: the next run performs that read without stopping. */
   private watchReadReported: { address: number; cycles: number } | null = null;
+  private readonly idle: IdleDetector;
+  /** A device said the read it just answered found no input. */
+  private polledIdle = false;
+  /** The PC a probe for a quiet idle loop watches (a temporary breakpoint), or -1. */
+  private probeAt = -1;
+  /** The guest has been quiet long enough: probe it when the next run starts (with a budget to do it in). */
+  private probeWanted = false;
+  private probeUntil = 0;
+  private nextProbe = 0;
+  private probeBackoff = QUIET_CYCLES;
+  private lastExitCycles = 0;
+  /** The cycle count at which the guest was last proven to spin waiting for input (-1: never). */
+  lastIdle = -1;
 
-  private constructor(cpu: Cpu, description: MachineDescription) {
+  private constructor(cpu: Cpu, parts: MachineParts) {
     this.cpu = cpu;
-    this.description = description;
+    this.parts = parts;
+    this.console = parts.console ?? new MachineConsole();
+    this.idle = new IdleDetector(cpu);
     const devices: Device[] = [];
-    for (const [i, m] of (description.devices ?? []).entries()) {
+    for (const [i, m] of (parts.devices ?? []).entries()) {
       const device = typeof m.device === 'function' ? m.device() : m.device;
       const onBus = m.address !== undefined;
       if (onBus) checkRange(m.address!, m.size ?? 1, `device ${device.name}`);
       const start = m.address ?? -1;
-      const mapped: Mapped = { start, end: onBus ? start + (m.size ?? 1) - 1 : -1, device, irqBit: i % 8 };
+      const mapped: Mapped = { start, end: onBus ? start + (m.size ?? 1) - 1 : -1, device, irqBit: m.irq === false ? -1 : i % 8 };
       this.mapped.push(mapped);
       if (onBus) for (let page = mapped.start >> 8; page <= mapped.end >> 8; page++) (this.pageDevices[page] ??= []).push(mapped);
       devices.push(device);
     }
     this.devices = devices;
-    this.trapHandler = description.trap?.handler;
+    this.trapHandler = parts.trap?.handler;
     this.build();
     for (const m of this.mapped) m.device.attach?.(this.contextFor(m));
   }
 
-  /** Builds a machine in a slot of its own core memory (or in `slot` of `core`). */
-  static async create(description: MachineDescription, where?: { core: CoreMemory; slot: number; zeroed?: boolean }): Promise<Machine> {
-    if (!where) return new Machine(CoreMemory.instantiate(await loadCoreModule(), 1).cpu(0, description.cpu ?? '6502', { zeroed: true }), description);
-    return new Machine(where.core.cpu(where.slot, description.cpu ?? '6502', { zeroed: where.zeroed }), description);
+  /**
+   * Builds the machine a description or VM spec describes (plain data: a
+   * machine by name or in full, and what to run on it), in a slot of its own
+   * core memory or in `where`. Throws a DescriptionError naming the field
+   * that is wrong; nothing is built then.
+   */
+  static async create(spec: VmSpec | MachineSpec, options: { where?: { core: CoreMemory; slot: number; zeroed?: boolean }; services?: HostServices } = {}): Promise<Machine> {
+    const closed = resolveSpec(isVmSpec(spec) ? spec : { machine: spec as MachineSpec });
+    return Machine.fromParts(buildParts(closed, options.services), options.where);
   }
 
-  /** Memory, registers and the trap, as the description says. */
+  /** Builds a machine from code-level parts (devices of the caller's own), in a slot of its own core memory or in `where`. */
+  static async fromParts(parts: MachineParts, where?: { core: CoreMemory; slot: number; zeroed?: boolean }): Promise<Machine> {
+    if (!where) return new Machine(CoreMemory.instantiate(await loadCoreModule(), 1).cpu(0, parts.cpu ?? '6502', { zeroed: true }), parts);
+    return new Machine(where.core.cpu(where.slot, parts.cpu ?? '6502', { zeroed: where.zeroed }), parts);
+  }
+
+  /** The closed description the machine was built from (undefined for one built from code-level parts). */
+  get spec(): MachineSpec | undefined {
+    return this.parts.spec;
+  }
+
+  /** Memory, registers and the trap, as the parts say. */
   private build() {
-    const d = this.description;
+    const d = this.parts;
     const cpu = this.cpu;
-    if (d.fill) cpu.ram.fill(d.fill); // a fresh slot is already zero
     this.baseAttrs.fill(PageAttr.RAM);
     for (const r of d.memory ?? []) {
       if ((r.start & 0xff) !== 0 || (r.end & 0xff) !== 0xff || r.start > r.end || r.end > 0xffff || r.start < 0) {
@@ -149,15 +215,10 @@ export class Machine {
       }
       if (!(r.kind in ATTR_OF)) throw new RangeError(`memory region kind "${r.kind}" is not ram, rom or unmapped`);
       this.baseAttrs.fill(ATTR_OF[r.kind], r.start >> 8, (r.end >> 8) + 1);
-      if (r.data) {
-        if (r.data.length > r.end - r.start + 1) throw new RangeError(`data for $${hex(r.start, 4)}-$${hex(r.end, 4)} is ${r.data.length} bytes, more than the region holds`);
-        cpu.ram.set(r.data, r.start);
-      }
     }
-    if (d.program) {
-      const { bytes, address } = d.program;
-      checkRange(address, bytes.length, 'program');
-      cpu.ram.set(bytes, address);
+    if (d.image) {
+      if (d.image.length > 0x10000) throw new RangeError(`a memory image holds at most 64 KiB, got ${d.image.length} bytes`);
+      cpu.ram.set(d.image);
     }
     this.applyAttrs();
     const regs = d.registers ?? {};
@@ -166,8 +227,9 @@ export class Machine {
     cpu.a = regs.a ?? 0;
     cpu.x = regs.x ?? 0;
     cpu.y = regs.y ?? 0;
-    cpu.pc = d.program?.start ?? cpu.ram[0xfffc] | (cpu.ram[0xfffd] << 8);
+    cpu.pc = d.startAt === undefined || d.startAt === 'reset' ? cpu.ram[0xfffc] | (cpu.ram[0xfffd] << 8) : d.startAt;
     if (d.trap) cpu.trapOpcode = d.trap.opcode;
+    cpu.stopOnSelfLoop = d.stopOnSelfLoop ?? false;
   }
 
   private applyAttrs() {
@@ -181,13 +243,18 @@ export class Machine {
 
   private contextFor(m: Mapped): DeviceContext {
     return {
-      setIrq: (on) => this.cpu.setIrq(m.irqBit, on),
+      setIrq: (on) => {
+        if (m.irqBit >= 0) this.cpu.setIrq(m.irqBit, on);
+      },
       nmi: () => this.cpu.nmi(),
       cycles: () => this.cpu.cycles,
       ram: this.cpu.ram,
       poke: (address, value) => this.cpu.poke(address, value),
       powerOff: (code) => {
         this.powerOffCode = code;
+      },
+      idlePoll: () => {
+        this.polledIdle = true;
       },
     };
   }
@@ -209,18 +276,15 @@ export class Machine {
 
   // ---- Running ---------------------------------------------------------------
 
-  /**
-   * Runs up to `budget` cycles; returns why it stopped. `exitCost` charges
-   * each exit the machine handles (device access, hypercall) that many cycles
-   * of the budget, so that a guest that leaves the core all the time gets no
-   * more host time than one that does not (the scheduler uses it).
-   */
-  run(budget: number, exitCost = 0): MachineExit {
+  /** Runs up to `budget` cycles; returns why it stopped (see RunOptions, and exitCost there). */
+  run(budget: number, options: RunOptions | number = {}): MachineExit {
+    const { exitCost = 0, idle: idleMode = 'stop' } = typeof options === 'number' ? { exitCost: options } : options;
     if (this.fault) return this.exit('fault', { error: this.fault });
     if (this.powerOffCode !== null) return this.exit('exit', { code: this.powerOffCode });
     const cpu = this.cpu;
     let end = cpu.cycles + budget;
     const debug = this.breakpointCount > 0;
+    const idle = idleMode === 'off' || debug ? null : this.idle;
     // Resuming from a breakpoint executes the instruction it stopped before.
     if (debug && this.stoppedAtBreakpoint === cpu.pc) cpu.skipBreakpointOnce();
     this.stoppedAtBreakpoint = -1;
@@ -228,11 +292,19 @@ export class Machine {
       for (;;) {
         const now = cpu.cycles;
         if (now >= end) return this.exit('budget');
-        const slice = Math.min(end, this.nextDeviceEvent()) - now;
-        const reason = debug ? cpu.debugRun(Math.max(1, slice)) : cpu.run(Math.max(1, slice));
+        if (this.probeWanted && idle && this.probeAt < 0) this.startProbe();
+        const probing = this.probeAt >= 0;
+        // While it looks for idle loops, the machine looks at a guest that leaves the core for nothing every so often.
+        const look = !idle ? Infinity : probing ? this.probeUntil : Math.max(this.lastExitCycles + QUIET_CYCLES, this.nextProbe);
+        const slice = Math.min(end, this.nextDeviceEvent(), Math.max(look, now + 1)) - now;
+        const reason = debug || probing ? cpu.debugRun(Math.max(1, slice)) : cpu.run(Math.max(1, slice));
         this.tickDevices(cpu.cycles);
+        if (reason !== ExitReason.Budget && !(probing && reason === ExitReason.Breakpoint)) this.lastExitCycles = cpu.cycles;
         switch (reason) {
           case ExitReason.Budget:
+            if (probing) {
+              if (cpu.cycles >= this.probeUntil) this.endProbe(false);
+            } else if (idle && cpu.cycles - this.lastExitCycles >= QUIET_CYCLES && cpu.cycles >= this.nextProbe) this.probeWanted = true;
             break;
           case ExitReason.DeviceRead: {
             const address = cpu.exitAddress;
@@ -243,10 +315,23 @@ export class Machine {
               return this.exit('watchpoint', { address, access: 'read', value: this.peekBus(address) });
             }
             this.watchReadReported = null;
-            cpu.completeRead(this.busRead(address));
+            this.polledIdle = false;
+            const value = this.busRead(address);
+            if (idle && this.polledIdle) {
+              // A poll that found no input: the same again, with nothing changed, means an idle loop.
+              if (!probing) {
+                const period = idle.observe(POLL_POINT + cpu.pc);
+                if (period) {
+                  const stop = this.idleFor(period, end, idleMode);
+                  if (stop) return stop;
+                }
+              }
+            } else if (idle) this.notIdle();
+            cpu.completeRead(value);
             break;
           }
           case ExitReason.DeviceWrite: {
+            this.notIdle();
             let hit: { address: number; value: number } | null = null;
             for (const w of cpu.takeWrites()) {
               this.busWrite(w.address, w.value);
@@ -256,6 +341,7 @@ export class Machine {
             break;
           }
           case ExitReason.Trap: {
+            this.notIdle();
             const outcome = this.trapHandler ? this.trapHandler(this) : 'unhandled';
             if (outcome === 'wait') return this.exit('wait');
             if (outcome === 'unhandled') return this.exit('trap', { address: cpu.pc });
@@ -264,6 +350,19 @@ export class Machine {
           case ExitReason.SelfLoop:
             return this.exit('self-loop');
           case ExitReason.Breakpoint:
+            if (probing && cpu.pc === this.probeAt && !this.breakpoints.has(cpu.pc)) {
+              const period = idle!.observe(cpu.pc);
+              cpu.skipBreakpointOnce();
+              if (period) {
+                this.endProbe(true);
+                const stop = this.idleFor(period, end, idleMode);
+                if (stop) {
+                  this.probeWanted = true; // the next run looks again at once
+                  return stop;
+                }
+              }
+              break;
+            }
             this.stoppedAtBreakpoint = cpu.pc;
             return this.exit('breakpoint');
           case ExitReason.Jam:
@@ -277,12 +376,62 @@ export class Machine {
             throw new Error(`unexpected exit reason ${reason}`);
         }
         if (this.powerOffCode !== null) return this.exit('exit', { code: this.powerOffCode });
-        if (reason !== ExitReason.Budget) end -= exitCost;
+        if (reason !== ExitReason.Budget && reason !== ExitReason.Breakpoint) end -= exitCost;
       }
     } catch (err) {
       this.fault = err instanceof Error ? err : new Error(String(err));
       return this.exit('fault', { error: this.fault });
+    } finally {
+      if (this.probeAt >= 0) this.endProbe(false);
+      this.idle.reset();
     }
+  }
+
+  /** Something other than an idle poll happened: what the detector saw no longer counts. */
+  private notIdle() {
+    if (this.probeAt >= 0) this.endProbe(false);
+    this.idle.reset();
+  }
+
+  /** Watches the PC of a guest that has left the core for nothing in a while: does it come back there unchanged? */
+  private startProbe() {
+    this.probeWanted = false;
+    this.probeAt = this.cpu.pc;
+    this.probeUntil = this.cpu.cycles + 2 * MAX_PERIOD + 1;
+    this.idle.reset();
+    this.idle.observe(this.probeAt);
+    this.cpu.setBreakpoint(this.probeAt);
+    this.cpu.skipBreakpointOnce();
+  }
+
+  private endProbe(found: boolean) {
+    if (!this.breakpoints.has(this.probeAt)) this.cpu.setBreakpoint(this.probeAt, false);
+    this.cpu.skipBreakpointOnce(false);
+    this.probeAt = -1;
+    if (!found) this.idle.reset();
+    // A guest that is busy is probed less and less often; one found idle is probed again soon.
+    this.probeBackoff = found ? QUIET_CYCLES : Math.min(this.probeBackoff * 2, PROBE_BACKOFF_MAX);
+    this.nextProbe = this.cpu.cycles + this.probeBackoff;
+  }
+
+  /**
+   * The guest is in a loop of `period` that changes nothing: lets its time
+   * pass (exactly: whole periods) up to the next device event or the end of
+   * the budget, and goes on running from there (null). When nothing but
+   * input can wake it, returns 'idle' instead: at once ('stop'), or once its
+   * time has passed to the end of the budget ('advance').
+   */
+  private idleFor(period: { cycles: number; instructions: number }, end: number, mode: 'stop' | 'advance' | 'off'): MachineExit | null {
+    const cpu = this.cpu;
+    this.lastIdle = cpu.cycles;
+    const event = this.nextDeviceEvent();
+    if (event === Infinity && mode === 'stop') return this.exit('idle');
+    const limit = Math.min(end, event);
+    const k = Math.floor((limit - 1 - cpu.cycles) / period.cycles);
+    if (k > 0) cpu.skipAhead(k * period.cycles, k * period.instructions);
+    if (event === Infinity) return this.exit('idle');
+    this.idle.reset();
+    return null;
   }
 
   private exit(reason: ExitKind, extra: Partial<MachineExit> = {}): MachineExit {
@@ -313,7 +462,7 @@ export class Machine {
   private deviceAt(address: number): Mapped | undefined {
     const list = this.pageDevices[address >> 8];
     if (!list) return undefined;
-    for (const m of list) if (address >= m.start && address <= m.end) return m;
+    for (const m of list) if (address >= m.start && address <= m.end && (!m.device.decodes || m.device.decodes(address - m.start))) return m;
     return undefined;
   }
 
@@ -376,12 +525,19 @@ export class Machine {
 
   /** Resets the devices and the CPU (RESET sequence). */
   reset() {
+    this.lastExitCycles = this.cpu.cycles;
     for (const d of this.devices) d.reset?.();
     this.cpu.irq = 0;
     this.cpu.reset();
     this.powerOffCode = null;
     this.fault = null;
   }
+}
+
+/** A VM spec (it names or contains a machine, or gives program bytes) rather than a bare machine description. */
+function isVmSpec(x: VmSpec | MachineSpec): x is VmSpec {
+  const o = x as Record<string, unknown>;
+  return 'machine' in o || 'profile' in o || o.program instanceof Uint8Array || !('memory' in o || 'devices' in o || Array.isArray(o.load));
 }
 
 function checkRange(address: number, size: number, what: string) {

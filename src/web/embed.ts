@@ -1,25 +1,30 @@
-// Embedding a machine in a web page: a screen, a terminal, the keyboard, and
-// run / pause / step / reset at a chosen speed.
+// Embedding a machine in a web page: its views (a screen, an LCD, a
+// terminal), the keyboard, and run / pause / step / reset at a chosen speed.
 //
 // How to drive this:
 //   import { mountMachine } from 'hyper6502/browser';
 //   const em = await mountMachine(document.getElementById('emu'), {
-//     spec: { profile: 'easy6502', program: bytes },   // or board, sim65, raw
-//     speed: { clockHz: 1_000_000 },                    // real time; or 'max'
+//     machine: 'easy6502', program: bytes,       // any VM spec: a machine by name or described in full
+//     speed: { clockHz: 1_000_000 },             // real time; or 'max'
 //   });
 //   em.pause(); em.step(); em.reset(); em.run();
 //   em.snapshot() -> Uint8Array;  await em.restore(bytes);
 //
-// The machine runs on the page's thread, a slice per animation frame (about
-// 12 ms at most at max speed), inside an in-thread VmHost so that snapshots,
-// restore and the console work as in the hypervisor. A terminal is drawn
-// with xterm.js when the page passes its Terminal class (see web/demo.ts),
-// else with a plain <pre>.
+// What the page shows comes from the machine's description (`views`): the
+// easy6502 32x32 screen on a canvas, a text screen, an HD44780 LCD, a
+// terminal for the console (xterm.js when the page passes its Terminal class,
+// see web/demo.ts, else a plain <pre>). The machine runs on the page's
+// thread, a slice per animation frame (about 12 ms at most at max speed),
+// inside an in-thread VmHost so that snapshots, restore and the console work
+// as in the hypervisor. A guest waiting for input costs nothing: its frames
+// stop at once (`idle` is then true).
 
 import { VmHost } from '../hypervisor/vm-host.js';
-import type { VmSpec } from '../hypervisor/spec.js';
+import type { VmSpec, ViewSpec, MachineSpec } from '../machine/description.js';
+import { hostOutput } from '../machine/console.js';
+import { parseNumberText } from '../devices/device.js';
 import { Easy6502Screen, TextScreen } from '../devices/display.js';
-import { BOARD } from '../profiles/board.js';
+import { Hd44780 } from '../devices/hd44780.js';
 import { Debugger } from '../machine/debugger.js';
 import type { Machine, MachineExit } from '../machine/machine.js';
 
@@ -34,8 +39,9 @@ export interface TerminalLike {
   reset(): void;
 }
 
-export interface MountOptions {
-  spec: VmSpec;
+export interface MountOptions extends VmSpec {
+  /** The VM spec as one object (instead of its fields here). */
+  spec?: VmSpec;
   speed?: Speed;
   /** An xterm.js Terminal (or anything like it) for the guest's console. */
   terminal?: TerminalLike;
@@ -47,78 +53,57 @@ export interface MountOptions {
   onStop?: (exit: MachineExit) => void;
 }
 
+const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop'];
+
+function specOf(options: MountOptions): VmSpec {
+  if (options.spec) return options.spec;
+  const spec: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) if (!UI_OPTIONS.includes(k)) spec[k] = v;
+  return spec as VmSpec;
+}
+
+const num = (v: number | string) => (typeof v === 'number' ? v : parseNumberText(v));
+
 export class EmbeddedMachine {
   readonly host = new VmHost({ onEvent: (e) => (e.type === 'output' ? this.output(e.bytes) : undefined) });
   private id = '';
   private running = false;
   private frame = 0;
   private lastFrame = 0;
-  private emulatedMs = 0;
   private cyclesThisSecond: Array<{ t: number; cycles: number }> = [];
-  private readonly canvas?: HTMLCanvasElement;
-  private readonly textScreen?: HTMLPreElement;
-  private readonly plainTerminal?: HTMLPreElement;
+  private canvas?: HTMLCanvasElement;
+  private textScreens: Array<{ pre: HTMLPreElement; view: Extract<ViewSpec, { kind: 'text-screen' }> }> = [];
+  private lcds: Array<{ pre: HTMLPreElement; device: string }> = [];
+  private screenAddress = Easy6502Screen.ADDRESS;
+  private plainTerminal?: HTMLPreElement;
   private lineBuffer = '';
+  private outState = { lastCr: false };
+  private lineMode = false;
+  private crIsNewline = false;
+  /** The guest waited for input, idle, at the end of the last frame. */
+  idle = false;
   debugger!: Debugger;
 
   private constructor(
     readonly element: HTMLElement,
-    private spec: VmSpec,
     public speed: Speed,
     private readonly options: MountOptions,
-  ) {
-    element.classList.add('hyper6502');
-    element.innerHTML = '';
-    if (spec.profile === 'easy6502') {
-      this.canvas = document.createElement('canvas');
-      this.canvas.width = Easy6502Screen.WIDTH;
-      this.canvas.height = Easy6502Screen.HEIGHT;
-      this.canvas.className = 'hyper6502-screen';
-      this.canvas.tabIndex = 0;
-      this.canvas.addEventListener('keydown', (e) => {
-        if (e.key.length === 1) {
-          this.host.input(this.id, e.key);
-          e.preventDefault();
-        }
-      });
-      element.append(this.canvas);
-    }
-    if (spec.profile === 'board') {
-      this.textScreen = document.createElement('pre');
-      this.textScreen.className = 'hyper6502-text-screen';
-      element.append(this.textScreen);
-    }
-    if (spec.profile === 'board' || spec.profile === 'sim65') {
-      const box = document.createElement('div');
-      box.className = 'hyper6502-terminal';
-      element.append(box);
-      if (options.terminal) {
-        options.terminal.open(box);
-        options.terminal.onData((data) => this.typed(data));
-      } else {
-        this.plainTerminal = document.createElement('pre');
-        this.plainTerminal.tabIndex = 0;
-        this.plainTerminal.addEventListener('keydown', (e) => {
-          if (e.key.length === 1) this.typed(e.key);
-          else if (e.key === 'Enter') this.typed('\r');
-          else if (e.key === 'Backspace') this.typed('\x7f');
-          else return;
-          e.preventDefault();
-        });
-        box.append(this.plainTerminal);
-      }
-    }
-  }
+  ) {}
 
   static async mount(element: HTMLElement, options: MountOptions): Promise<EmbeddedMachine> {
-    const em = new EmbeddedMachine(element, options.spec, options.speed ?? 'max', options);
-    await em.load(options.spec);
+    const em = new EmbeddedMachine(element, options.speed ?? 'max', options);
+    await em.load(specOf(options));
     if (options.autostart !== false) em.run();
     return em;
   }
 
   get machine(): Machine {
     return this.host.machine(this.id);
+  }
+
+  /** The machine's closed description. */
+  get description(): MachineSpec {
+    return this.machine.spec!;
   }
 
   private async load(spec: VmSpec) {
@@ -130,25 +115,98 @@ export class EmbeddedMachine {
     const old = this.id;
     this.id = id;
     if (old) this.host.destroy(old);
-    this.spec = this.host.spec(id);
     this.debugger = new Debugger(this.machine);
+    this.layout();
     this.draw();
+  }
+
+  /** The views the machine's description asks for (the same ones are kept across a restore). */
+  private layout() {
+    const d = this.description;
+    const key = JSON.stringify(d.views ?? []) + (d.console ? 'console' : '');
+    if (this.element.dataset.hyper6502Views === key) return;
+    this.element.dataset.hyper6502Views = key;
+    const element = this.element;
+    element.classList.add('hyper6502');
+    element.innerHTML = '';
+    this.canvas = undefined;
+    this.textScreens = [];
+    this.lcds = [];
+    this.plainTerminal = undefined;
+    this.lineMode = d.devices?.some((x) => x.type === 'sim65') ?? false;
+    this.crIsNewline = d.console?.crIsNewline ?? false;
+    const views = d.views ?? (d.console ? [{ kind: 'terminal' as const }] : []);
+    for (const view of views) {
+      if (view.kind === 'easy6502-screen') {
+        this.screenAddress = num(view.address);
+        const canvas = (this.canvas = document.createElement('canvas'));
+        canvas.width = Easy6502Screen.WIDTH;
+        canvas.height = Easy6502Screen.HEIGHT;
+        canvas.className = 'hyper6502-screen';
+        canvas.tabIndex = 0;
+        canvas.addEventListener('keydown', (e) => {
+          const key = e.key.length === 1 ? e.key : e.key === 'Enter' ? '\r' : null;
+          if (key) {
+            this.type(key);
+            e.preventDefault();
+          }
+        });
+        element.append(canvas);
+      } else if (view.kind === 'text-screen') {
+        const pre = document.createElement('pre');
+        pre.className = 'hyper6502-text-screen';
+        element.append(pre);
+        this.textScreens.push({ pre, view });
+      } else if (view.kind === 'lcd') {
+        const pre = document.createElement('pre');
+        pre.className = 'hyper6502-lcd';
+        element.append(pre);
+        this.lcds.push({ pre, device: view.device });
+      } else if (view.kind === 'terminal') {
+        const box = document.createElement('div');
+        box.className = 'hyper6502-terminal';
+        element.append(box);
+        if (this.options.terminal) {
+          this.options.terminal.open(box);
+          this.options.terminal.onData((data) => this.typed(data));
+        } else {
+          const pre = (this.plainTerminal = document.createElement('pre'));
+          pre.tabIndex = 0;
+          pre.addEventListener('keydown', (e) => {
+            if (e.key.length === 1) this.typed(e.key);
+            else if (e.key === 'Enter') this.typed('\r');
+            else if (e.key === 'Backspace') this.typed('\x7f');
+            else return;
+            e.preventDefault();
+          });
+          box.append(pre);
+        }
+      }
+    }
   }
 
   // ---- Console --------------------------------------------------------------
   private output(bytes: Uint8Array) {
-    const text = new TextDecoder('latin1').decode(bytes).replace(/\r?\n/g, '\r\n');
-    if (this.options.terminal) this.options.terminal.write(text);
-    else if (this.plainTerminal) this.plainTerminal.textContent += text.replace(/\r/g, '');
+    if (this.options.terminal) this.options.terminal.write(hostOutput(bytes, { mode: 'terminal', crIsNewline: this.crIsNewline }, this.outState));
+    else if (this.plainTerminal) {
+      const text = new TextDecoder('latin1').decode(hostOutput(bytes, { mode: 'file', crIsNewline: this.crIsNewline }, this.outState));
+      this.plainTerminal.textContent += text.replace(/\r\n?/g, '\n');
+    }
   }
 
-  /** Keys typed into the terminal: raw for the board's UART; a line at a time, echoed, for sim65 programs. */
+  /** Gives the guest keys (a string or bytes), as if typed. */
+  type(data: string | Uint8Array) {
+    this.host.input(this.id, data);
+    if (this.running && this.idle) this.schedule();
+  }
+
+  /** Keys typed into the terminal: raw for a UART or a keyboard port; a line at a time, echoed, for sim65 programs. */
   private typed(data: string) {
-    if (this.spec.profile !== 'sim65') return this.host.input(this.id, data);
+    if (!this.lineMode) return this.type(data);
     for (const ch of data) {
       if (ch === '\r' || ch === '\n') {
         this.output(new TextEncoder().encode('\n'));
-        this.host.input(this.id, this.lineBuffer + '\n');
+        this.type(this.lineBuffer + '\n');
         this.lineBuffer = '';
       } else if (ch === '\x7f' || ch === '\b') {
         if (this.lineBuffer) {
@@ -168,6 +226,11 @@ export class EmbeddedMachine {
     if (this.running) return;
     this.running = true;
     this.lastFrame = performance.now();
+    this.schedule();
+  }
+
+  private schedule() {
+    cancelAnimationFrame(this.frame);
     this.frame = requestAnimationFrame((t) => this.tick(t));
   }
 
@@ -184,7 +247,7 @@ export class EmbeddedMachine {
   /** One instruction (or one interrupt), paused. */
   step(): MachineExit {
     this.pause();
-    const exit = this.host.runUntil(this.id, this.machine.cpu.cycles + 1) ?? this.stoppedExit();
+    const exit = this.host.runUntil(this.id, this.machine.cpu.cycles + 1, 'advance') ?? this.stoppedExit();
     this.draw();
     return exit;
   }
@@ -193,8 +256,11 @@ export class EmbeddedMachine {
     return { reason: 'budget', pc: this.machine.cpu.pc, cycles: this.machine.cpu.cycles };
   }
 
+  /** RESET, as the machine's reset line does: its program stays in memory and starts again from the reset vector. */
   reset() {
     this.host.reset(this.id);
+    this.idle = false;
+    if (this.running) this.schedule();
     this.draw();
   }
 
@@ -224,18 +290,20 @@ export class EmbeddedMachine {
         if (exit && exit.reason !== 'budget') break;
       }
     } else {
-      exit = this.host.runUntil(this.id, cpu.cycles + Math.max(1, Math.round((elapsed / 1000) * this.speed.clockHz)));
+      exit = this.host.runUntil(this.id, cpu.cycles + Math.max(1, Math.round((elapsed / 1000) * this.speed.clockHz)), 'advance');
     }
-    this.emulatedMs += elapsed;
+    this.idle = exit?.reason === 'idle' || exit?.reason === 'wait';
     this.cyclesThisSecond.push({ t: now, cycles: cpu.cycles });
     while (this.cyclesThisSecond.length > 2 && now - this.cyclesThisSecond[0].t > 1000) this.cyclesThisSecond.shift();
     this.draw();
-    if (exit && exit.reason !== 'budget' && exit.reason !== 'wait') {
+    if (exit && !['budget', 'wait', 'idle'].includes(exit.reason)) {
       this.running = false;
       this.options.onStop?.(exit);
       return;
     }
-    this.frame = requestAnimationFrame((t) => this.tick(t));
+    // A guest waiting for input at max speed sleeps until a key comes (see type); a paced one keeps its clock.
+    if (this.idle && this.speed === 'max') return;
+    this.schedule();
   }
 
   // ---- Drawing ----------------------------------------------------------------
@@ -246,10 +314,16 @@ export class EmbeddedMachine {
     if (this.canvas) {
       const ctx = this.canvas.getContext('2d')!;
       this.image ??= ctx.createImageData(32, 32);
-      new Easy6502Screen(ram).render(this.image.data);
+      new Easy6502Screen(ram, this.screenAddress).render(this.image.data);
       ctx.putImageData(this.image, 0, 0);
     }
-    if (this.textScreen) this.textScreen.textContent = new TextScreen(ram, { address: BOARD.TEXT_SCREEN, columns: 40, rows: 25 }).lines().join('\n');
+    for (const { pre, view } of this.textScreens) {
+      pre.textContent = new TextScreen(ram, { address: num(view.address), columns: view.columns, rows: view.rows }).lines().join('\n');
+    }
+    for (const { pre, device } of this.lcds) {
+      const lcd = this.machine.devices.find((d) => d.name === device);
+      if (lcd instanceof Hd44780) pre.textContent = lcd.lines().join('\n');
+    }
     this.options.onUpdate?.(this);
   }
 
@@ -281,6 +355,7 @@ export class EmbeddedMachine {
     this.pause();
     this.host.destroy(this.id);
     this.element.innerHTML = '';
+    delete this.element.dataset.hyper6502Views;
   }
 }
 

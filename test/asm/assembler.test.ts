@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { assemble, resolveInclude, type AsmOptions } from '../../src/asm/assembler.ts';
 import { formatAsmError, formatSymbols } from '../../src/asm/output.ts';
-import { parseSim65 } from '../../src/profiles/sim65.ts';
+import { parseSim65 } from '../../src/devices/sim65.ts';
 
 /** The bytes of a source that must assemble cleanly. */
 function bytesOf(source: string, options: AsmOptions = {}): number[] {

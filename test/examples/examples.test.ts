@@ -8,9 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble, type AsmResult } from '../../src/asm/assembler.ts';
 import { Machine } from '../../src/machine/machine.ts';
-import { easy6502Description } from '../../src/profiles/easy6502.ts';
-import { boardDescription } from '../../src/profiles/board.ts';
-import { runSim65 } from '../../src/profiles/sim65-run.ts';
+import { runSim65 } from '../../src/node/run.ts';
 import { Easy6502Screen } from '../../src/devices/display.ts';
 import { main } from '../../src/cli/main.ts';
 import { hasCa65, ca65Bytes, ca65SkipReason } from '../asm/ca65.ts';
@@ -33,8 +31,7 @@ describe('pixels.s (easy6502)', () => {
 
   /** A machine running pixels.s, stopped at the start of its sparkle phase (the bars are drawn). */
   async function atSparkle(seed?: number) {
-    const { description } = easy6502Description(program.bytes, { seed });
-    const m = await Machine.create(description);
+    const m = await Machine.create({ machine: 'easy6502', program: program.bytes, options: seed === undefined ? {} : { rng: { seed } } });
     m.addBreakpoint(program.labels.sparkle);
     const next = () => {
       const exit = m.run(1_000_000);
@@ -99,11 +96,10 @@ describe('timer.s (board)', () => {
 
   async function boot() {
     const out: Array<{ byte: number; cycle: number }> = [];
-    let m: Machine | undefined;
-    const board = boardDescription({ rom: program.bytes, output: (byte) => out.push({ byte, cycle: m!.cpu.cycles }) });
-    m = await Machine.create(board.description);
+    const m = await Machine.create({ machine: 'board', program: program.bytes });
+    m.console.sink = (bytes) => bytes.forEach((byte) => out.push({ byte, cycle: m.cpu.cycles }));
     const text = () => String.fromCharCode(...out.map((o) => o.byte));
-    return { m, board, out, text };
+    return { m, out, text };
   }
 
   it('assembles to an 8 KiB ROM for $E000-$FFFF with its vectors at $FFFA', () => {
@@ -149,17 +145,17 @@ describe('timer.s (board)', () => {
   });
 
   it('echoes what is typed, CR as CR LF, between the ticks', async () => {
-    const { m, board, text } = await boot();
+    const { m, text } = await boot();
     m.run(10_000);
     expect(text()).toBe(BANNER);
-    board.acia.input('hi there\r');
+    m.console.input('hi there\r');
     m.run(10_000);
     expect(text()).toBe(BANNER + 'hi there\r\n');
     m.run(1_000_000);
-    board.acia.input('x');
+    m.console.input('x');
     m.run(10_000);
     expect(text()).toBe(BANNER + 'hi there\r\ntick 1\r\nx');
-    expect(board.acia.pending).toBe(0);
+    expect(m.console.waiting).toBe(0);
   });
 });
 

@@ -74,7 +74,7 @@ for (const workers of [0, 2]) {
       expect(rejected).toBeInstanceOf(SnapshotError);
       expect(rejected.code).toBe('bad-crc');
       expect(hv.list().map((v) => v.id)).toEqual([vm.id]);
-      await expect(hv.createVm({ profile: 'zx81' } as unknown as VmSpec)).rejects.toThrow(/unknown VM profile/);
+      await expect(hv.createVm({ profile: 'zx81' } as unknown as VmSpec)).rejects.toThrow(/"zx81" is not a profile of hyper6502 0\.1/);
     });
 
     it('clones, snapshots with diffs, and restores', async () => {

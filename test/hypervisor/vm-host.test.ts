@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VmHost, VmStateError, QUANTUM, type VmEvent } from '../../src/hypervisor/vm-host.ts';
 import { decodeSnapshot, encodeSnapshot, crc32, SnapshotError, type Section } from '../../src/hypervisor/snapshot.ts';
-import { VmConsole, OUTPUT_LIMIT, type VmSpec } from '../../src/hypervisor/spec.ts';
+import type { VmSpec } from '../../src/hypervisor/spec.ts';
+import { MachineConsole, OUTPUT_LIMIT } from '../../src/machine/console.ts';
 
 const programs = join(import.meta.dirname, '../programs');
 
@@ -78,7 +79,7 @@ describe('VM states', () => {
     expect(host.state(id)).toBe('stopped');
     host.destroy(id);
     expect(() => host.state(id)).toThrow(/no VM vm1/);
-    await expect(host.create({ profile: 'nope' } as unknown as VmSpec)).rejects.toThrow(/unknown VM profile "nope"/);
+    await expect(host.create({ profile: 'nope' } as unknown as VmSpec)).rejects.toThrow(/"nope" is not a profile of hyper6502 0\.1/);
   });
 
   it('a guest that ends halts with its exit code; one that faults is faulted', async () => {
@@ -294,7 +295,7 @@ describe('isolation', () => {
     const bad: Record<string, VmSpec> = {
       jam: { profile: 'raw', image: Uint8Array.from([0x02]), load: 0x200, start: 0x200 },
       spin: { profile: 'raw', image: Uint8Array.from([0x4c, 0x00, 0x02]), load: 0x200, start: 0x200 },
-      exits: { profile: 'board', rom: romOf([0xad, 0x01, 0xc0, 0x4c, 0x00, 0xe0]) }, // LDA $C001; JMP: an exit per pass
+      exits: { profile: 'board', rom: romOf([0xad, 0x30, 0xc0, 0x4c, 0x00, 0xe0]) }, // LDA $C030 (random); JMP: an exit per pass
       flood: { profile: 'board', rom: romOf([0x8d, 0x00, 0xc0, 0x4c, 0x00, 0xe0]) }, // STA $C000 forever
       throws: { profile: 'board', rom: romOf([0xad, 0x00, 0xc0, 0x4c, 0x00, 0xe0]) },
     };
@@ -321,7 +322,7 @@ describe('isolation', () => {
 
 describe('guest output', () => {
   it('is held in a bounded buffer: what does not fit is dropped and counted', () => {
-    const c = new VmConsole();
+    const c = new MachineConsole();
     for (let i = 0; i < OUTPUT_LIMIT + 100; i++) c.write(0x41);
     c.write(new Uint8Array(50));
     expect(c.pendingOutput).toBe(OUTPUT_LIMIT);

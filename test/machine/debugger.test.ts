@@ -10,7 +10,7 @@ const CODE = [0x20, 0x07, 0x02, 0xe8, 0x4c, 0x00, 0x02, 0xc8, 0xc8, 0x60];
 const symbols = { main: 0x0200, sub: 0x0207, loop: 0x0203 };
 
 async function debuggerFor() {
-  const m = await Machine.create({ program: { bytes: Uint8Array.from(CODE), address: 0x0200, start: 0x0200 } });
+  const m = await Machine.create({ machine: 'raw', program: Uint8Array.from(CODE), load: 0x0200, start: 0x0200 });
   return new Debugger(m, { symbols });
 }
 

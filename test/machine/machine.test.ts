@@ -3,13 +3,14 @@
 // breakpoints, faults that stay inside their machine, determinism.
 import { describe, it, expect } from 'vitest';
 import { Machine } from '../../src/machine/machine.ts';
-import { boardDescription, BOARD } from '../../src/profiles/board.ts';
-import { easy6502Description } from '../../src/profiles/easy6502.ts';
 import { Easy6502Screen, TextScreen } from '../../src/devices/display.ts';
 import { Via6522 } from '../../src/devices/via6522.ts';
 import { BlockStorage, MemoryBlockStore, STATUS_RANGE, STATUS_READ_ONLY } from '../../src/devices/storage.ts';
 import { Acia6551 } from '../../src/devices/acia6551.ts';
 import type { Device } from '../../src/devices/device.ts';
+
+const text = (m: Machine) => new TextDecoder().decode(m.console.takeOutput());
+const context = (irq: boolean[] = []) => ({ setIrq: (on: boolean) => void irq.push(on), nmi() {}, cycles: () => 0, ram: new Uint8Array(0x10000), poke() {}, powerOff() {}, idlePoll() {} });
 
 /** A ROM for the board: `code` at $E000, reset to $E000, IRQ to `irq`. */
 function rom(code: number[], irq = 0xe000): Uint8Array {
@@ -57,19 +58,16 @@ const TIMER = [
 
 describe('the board', () => {
   it('echoes terminal input through the ACIA and powers off with an exit code', async () => {
-    let out = '';
-    const board = boardDescription({ rom: rom(ECHO), output: (b) => (out += String.fromCharCode(b)) });
-    const m = await Machine.create(board.description);
-    expect(m.run(10_000).reason).toBe('budget'); // nothing to read yet
-    board.acia.input('hello q');
+    const m = await Machine.create({ machine: 'board', program: rom(ECHO) });
+    expect(m.run(10_000).reason).toBe('idle'); // nothing to read yet: it waits, changing nothing
+    m.console.input('hello q');
     const exit = m.run(1_000_000);
     expect(exit).toMatchObject({ reason: 'exit', code: 0x71 });
-    expect(out).toBe('hello q');
+    expect(text(m)).toBe('hello q');
   });
 
   it('takes VIA timer interrupts every N+2 cycles', async () => {
-    const board = boardDescription({ rom: rom(TIMER, 0xe019) });
-    const m = await Machine.create(board.description);
+    const m = await Machine.create({ machine: 'board', program: rom(TIMER, 0xe019) });
     m.addBreakpoint(0xe019);
     const entries: number[] = [];
     for (;;) {
@@ -88,18 +86,15 @@ describe('the board', () => {
   });
 
   it('has a text screen in RAM and unmapped space that reads $FF', async () => {
-    const board = boardDescription({ rom: rom([0xad, 0x00, 0xd0, 0x8d, 0x00, 0x04, 0xa9, 0x48, 0x8d, 0x01, 0x04, 0x8d, 0xf0, 0xc0]) });
     // LDA $D000 (unmapped); STA $0400; LDA #'H'; STA $0401; STA $C0F0
-    const m = await Machine.create(board.description);
+    const m = await Machine.create({ machine: 'board', program: rom([0xad, 0x00, 0xd0, 0x8d, 0x00, 0x04, 0xa9, 0x48, 0x8d, 0x01, 0x04, 0x8d, 0xf0, 0xc0]) });
     expect(m.run(1000).reason).toBe('exit');
     expect(m.cpu.ram[0x400]).toBe(0xff);
-    expect(board.textScreen(m.cpu.ram).lines()[0]).toBe(' H');
+    expect(new TextScreen(m.cpu.ram, { address: 0x0400, columns: 40, rows: 25 }).lines()[0]).toBe(' H');
   });
 });
 
 describe('the VIA alone', () => {
-  const context = (irq: boolean[]) => ({ setIrq: (on: boolean) => irq.push(on), nmi() {}, cycles: () => 0, ram: new Uint8Array(0x10000), poke() {}, powerOff() {} });
-
   it('counts T1 down one per cycle and flags it when it passes zero, once in one-shot mode', () => {
     const irq: boolean[] = [];
     const via = new Via6522();
@@ -142,7 +137,7 @@ describe('storage', () => {
     backing.fill(0xab, 512, 1024);
     const ram = new Uint8Array(0x10000);
     const storage = new BlockStorage(new MemoryBlockStore(backing));
-    storage.attach({ setIrq() {}, nmi() {}, cycles: () => 0, ram, poke: (a, v) => (ram[a & 0xffff] = v), powerOff() {} });
+    storage.attach({ ...context(), ram, poke: (a, v) => void (ram[a & 0xffff] = v) });
     storage.write(0, 1); // sector 1
     storage.write(2, 0x00);
     storage.write(3, 0x30); // DMA $3000
@@ -158,7 +153,7 @@ describe('storage', () => {
     storage.write(4, 1);
     expect(storage.read(5)).toBe(STATUS_RANGE);
     const ro = new BlockStorage(new MemoryBlockStore(new Uint8Array(512), true));
-    ro.attach({ setIrq() {}, nmi() {}, cycles: () => 0, ram, poke: (a, v) => (ram[a & 0xffff] = v), powerOff() {} });
+    ro.attach({ ...context(), ram, poke: (a, v) => void (ram[a & 0xffff] = v) });
     ro.write(4, 2);
     expect(ro.read(5)).toBe(STATUS_READ_ONLY);
     expect(() => new MemoryBlockStore(new Uint8Array(100))).toThrow(/not a whole number of 512-byte sectors/);
@@ -169,9 +164,8 @@ describe('easy6502 programs', () => {
   it('draw on the 32x32 screen and end at BRK', async () => {
     // The tutorial's first program: three pixels, then BRK.
     const program = [0xa9, 0x01, 0x8d, 0x00, 0x02, 0xa9, 0x05, 0x8d, 0x01, 0x02, 0xa9, 0x08, 0x8d, 0x02, 0x02, 0x00];
-    const { description } = easy6502Description(Uint8Array.from(program));
-    const m = await Machine.create(description);
-    expect(m.run(1000)).toMatchObject({ reason: 'exit', code: 0 });
+    const m = await Machine.create({ machine: 'easy6502', program: Uint8Array.from(program) });
+    expect(m.run(1000)).toMatchObject({ reason: 'exit', code: 0, pc: 0x060f });
     const screen = new Easy6502Screen(m.cpu.ram);
     expect([screen.pixel(0, 0), screen.pixel(1, 0), screen.pixel(2, 0), screen.pixel(3, 0)]).toEqual([1, 5, 8, 0]);
     const rgba = new Uint8Array(32 * 32 * 4);
@@ -182,10 +176,9 @@ describe('easy6502 programs', () => {
   it('see a fresh random byte at $FE and the last key at $FF', async () => {
     // loop: LDA $FE; STA $0200,X; INX; LDA $FF; CMP #'x'; BNE loop; BRK
     const program = [0xa5, 0xfe, 0x9d, 0x00, 0x02, 0xe8, 0xa5, 0xff, 0xc9, 0x78, 0xd0, 0xf4, 0x00];
-    const { description, keyboard } = easy6502Description(Uint8Array.from(program), { seed: 7 });
-    const m = await Machine.create(description);
+    const m = await Machine.create({ machine: 'easy6502', program: Uint8Array.from(program), options: { rng: { seed: 7 } } });
     expect(m.run(5000).reason).toBe('budget');
-    keyboard.press('x');
+    m.console.input('x');
     expect(m.run(5000).reason).toBe('exit');
     const drawn = new Set(m.cpu.ram.subarray(0x200, 0x300));
     expect(drawn.size).toBeGreaterThan(20); // many different random bytes
@@ -195,8 +188,7 @@ describe('easy6502 programs', () => {
 describe('debugging a machine', () => {
   it('stops at watchpoints on writes (after) and reads (before), then goes on', async () => {
     // LDA #$42; STA $1234; LDX $1234; STA $C0F0
-    const board = boardDescription({ rom: rom([0xa9, 0x42, 0x8d, 0x34, 0x12, 0xae, 0x34, 0x12, 0x8d, 0xf0, 0xc0]) });
-    const m = await Machine.create(board.description);
+    const m = await Machine.create({ machine: 'board', program: rom([0xa9, 0x42, 0x8d, 0x34, 0x12, 0xae, 0x34, 0x12, 0x8d, 0xf0, 0xc0]) });
     m.addWatchpoint(0x1234, { read: true, write: true });
     expect(m.run(1000)).toMatchObject({ reason: 'watchpoint', access: 'write', address: 0x1234, value: 0x42, pc: 0xe005 });
     expect(m.cpu.ram[0x1234]).toBe(0x42);
@@ -206,8 +198,7 @@ describe('debugging a machine', () => {
   });
 
   it('resumes from a breakpoint without stopping at it again', async () => {
-    const board = boardDescription({ rom: rom([0xe8, 0xe8, 0xe8, 0x4c, 0x00, 0xe0]) }); // INX x3; JMP $E000
-    const m = await Machine.create(board.description);
+    const m = await Machine.create({ machine: 'board', program: rom([0xe8, 0xe8, 0xe8, 0x4c, 0x00, 0xe0]) }); // INX x3; JMP $E000
     m.addBreakpoint(0xe001);
     expect(m.run(1000)).toMatchObject({ reason: 'breakpoint', pc: 0xe001 });
     expect(m.run(1000)).toMatchObject({ reason: 'breakpoint', pc: 0xe001 });
@@ -220,8 +211,13 @@ describe('debugging a machine', () => {
 describe('isolation and determinism', () => {
   it('a device that throws stops only its own machine, with the error', async () => {
     const broken: Device = { name: 'broken', read: () => { throw new Error('device on fire'); } };
-    const bad = await Machine.create({ program: { bytes: Uint8Array.from([0xad, 0x00, 0xd0]), address: 0x200, start: 0x200 }, devices: [{ address: 0xd000, size: 1, device: broken }] });
-    const good = await Machine.create({ program: { bytes: Uint8Array.from([0xe8, 0x4c, 0x00, 0x02]), address: 0x200, start: 0x200 } });
+    const image = (code: number[]) => {
+      const bytes = new Uint8Array(0x200 + code.length);
+      bytes.set(code, 0x200);
+      return bytes;
+    };
+    const bad = await Machine.fromParts({ image: image([0xad, 0x00, 0xd0]), startAt: 0x200, devices: [{ address: 0xd000, size: 1, device: broken }] });
+    const good = await Machine.fromParts({ image: image([0xe8, 0x4c, 0x00, 0x02]), startAt: 0x200 });
     const exit = bad.run(1000);
     expect(exit.reason).toBe('fault');
     expect(exit.error?.message).toBe('device on fire');
@@ -232,22 +228,19 @@ describe('isolation and determinism', () => {
   it('the same description and input give the same machine, cycle for cycle', async () => {
     const results = [];
     for (let i = 0; i < 2; i++) {
-      let out = '';
-      const board = boardDescription({ rom: rom(ECHO), output: (b) => (out += String.fromCharCode(b)) });
-      const m = await Machine.create(board.description);
+      const m = await Machine.create({ machine: 'board', program: rom(ECHO) });
       m.run(5000);
-      board.acia.input('abcq');
+      m.console.input('abcq');
       const exit = m.run(100_000);
-      results.push({ exit, out, ram: Buffer.from(m.cpu.ram).toString('base64'), cycles: m.cpu.cycles });
+      results.push({ exit, out: text(m), ram: Buffer.from(m.cpu.ram).toString('base64'), cycles: m.cpu.cycles });
     }
     expect(results[0]).toEqual(results[1]);
   });
 
-  it('rejects descriptions that make no sense, naming the problem', async () => {
-    await expect(Machine.create({ memory: [{ start: 0x1234, end: 0x2000, kind: 'rom' }] })).rejects.toThrow(/page edges/);
-    await expect(Machine.create({ devices: [{ address: 0xfffe, size: 4, device: new Acia6551() }] })).rejects.toThrow(/do not fit below \$10000/);
-    expect(() => boardDescription({ rom: new Uint8Array(0x3000) })).toThrow(/at most 8 KiB/);
+  it('rejects parts that make no sense, naming the problem', async () => {
+    await expect(Machine.fromParts({ memory: [{ start: 0x1234, end: 0x2000, kind: 'rom' }] })).rejects.toThrow(/page edges/);
+    await expect(Machine.fromParts({ devices: [{ address: 0xfffe, size: 4, device: new Acia6551() }] })).rejects.toThrow(/do not fit below \$10000/);
+    await expect(Machine.create({ machine: 'board', program: new Uint8Array(0x3000) })).rejects.toThrow(/reach \$D000, where the machine has no memory/);
     expect(() => new TextScreen(new Uint8Array(0x10000), { address: 0xff00, columns: 40, rows: 25 })).toThrow(/does not fit/);
-    expect(BOARD.ACIA).toBe(0xc000);
   });
 });

@@ -6,10 +6,10 @@ import { readFileSync, mkdtempSync, writeFileSync, mkdirSync, symlinkSync, exist
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROGRAMS, type TestProgram } from '../programs/programs.ts';
-import { runSim65 } from '../../src/profiles/sim65-run.ts';
+import { runSim65 } from '../../src/node/run.ts';
 import { Machine } from '../../src/machine/machine.ts';
-import { parseSim65, Sim65Host, sim65Description } from '../../src/profiles/sim65.ts';
-import { SandboxFs } from '../../src/profiles/sandbox-fs.ts';
+import { Sim65Host } from '../../src/devices/sim65.ts';
+import { SandboxFs } from '../../src/node/sandbox-fs.ts';
 import { sim65Timing } from '../helpers/sim65-timing.ts';
 
 const dir = new URL('../programs/', import.meta.url).pathname;
@@ -37,8 +37,9 @@ describe('cc65 programs give what sim65 gives', () => {
       expect(r.stdout).toBe(want.stdout);
       expect(r.exitCode).toBe(want.exitCode);
 
-      const host = new Sim65Host({ args: [`${p.name}.prg`, ...(p.args ?? [])], stdin: textInput(p.stdin ?? ''), stdout: () => {}, fs: p.files ? new SandboxFs(sandbox()) : undefined });
-      const machine = await Machine.create(sim65Description(parseSim65(prg(p)), host));
+      const machine = await Machine.create({ machine: 'sim65', program: prg(p), name: `${p.name}.prg`, args: p.args ?? [] }, { services: p.files ? { fs: new SandboxFs(sandbox()) } : {} });
+      machine.console.input(p.stdin ?? '');
+      machine.console.closeInput();
       const timing = await sim65Timing(machine);
       expect(timing.ours).toBe(r.cycles);
       expect(timing.sim65, `ours ${timing.ours}`).toBe(want.cycles);
@@ -108,14 +109,3 @@ describe('the file sandbox', () => {
   });
 });
 
-function textInput(text: string) {
-  let data = new TextEncoder().encode(text);
-  return {
-    read(max: number) {
-      if (!data.length) return null;
-      const c = data.subarray(0, max);
-      data = data.subarray(c.length);
-      return c;
-    },
-  };
-}

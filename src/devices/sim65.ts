@@ -1,22 +1,24 @@
-// The `sim65` profile: runs programs built with `cl65 -t sim6502` or
-// `-t sim65c02` unmodified, as cc65's sim65 does.
+// sim65's paravirtual device: what programs built with `cl65 -t sim6502` or
+// `-t sim65c02` call for their files, stdio, arguments and exit, as cc65's
+// sim65 answers them; and the sim65 program format.
 //
-// How to drive this:
-//   const program = parseSim65(bytes);                 // throws Sim65FormatError on a bad file
-//   const host = new Sim65Host({ args: ['prog'], stdout, stdin, fs });
-//   const m = await Machine.create(sim65Description(program, host));
-//   const exit = m.run(1e9);                           // 'exit' with the guest's code
+// How to drive this: the `sim65` machine (src/machines/sim65.ts) loads a
+// program with parseSim65 (a Sim65FormatError names what is wrong with a
+// file) and has this device, the machine's console for stdin and stdout:
+//   const m = await Machine.create({ machine: 'sim65', program: bytes, args: ['x'] });
+//   m.run(1e9);                                        // 'exit' with the guest's code
 //
 // The program's paravirtual calls ($FFF1-$FFF9, see ../shared notes on the
-// sim65 ABI) are JSRs or JMPs to the top of memory; the profile puts the
+// sim65 ABI) are JSRs or JMPs to the top of memory; the device puts the
 // machine's trap opcode there, so each call leaves the core as a trap that
-// this host performs, then returns as RTS would. No cycles are charged for a
-// call beyond the JSR/JMP itself. Files live in the guest's own descriptor
-// table, on a GuestFileSystem the embedder chooses (none by default).
+// this device performs, then returns as RTS would. No cycles are charged for
+// a call beyond the JSR/JMP itself. Files live in the guest's own descriptor
+// table, on a GuestFileSystem the host gives (service `fs`; none by default).
 
 import type { CpuModel } from '../isa/opcodes.js';
-import type { Machine, MachineDescription } from '../machine/machine.js';
+import type { Machine } from '../machine/machine.js';
 import { hex } from '../core/cpu.js';
+import type { Device, DeviceContext, DeviceType } from './device.js';
 
 export class Sim65FormatError extends Error {}
 
@@ -113,7 +115,7 @@ export class Sim65Host {
     }
   }
 
-  handle(m: Machine, program: Sim65Program): 'handled' | 'wait' | 'unhandled' {
+  handle(m: Machine, program: Pick<Sim65Program, 'spAddress'>): 'handled' | 'wait' | 'unhandled' {
     const cpu = m.cpu;
     const ram = cpu.ram;
     const word = (a: number) => ram[a & 0xffff] | (ram[(a + 1) & 0xffff] << 8);
@@ -281,36 +283,71 @@ export class Sim65Host {
   }
 }
 
-/** The trap opcode the profile places at the paravirtual entry points. */
+
+/** The trap opcode the device places at the paravirtual entry points. */
 export function sim65TrapOpcode(cpu: CpuModel): number {
   return cpu === '65c02' ? 0xfb : 0x02; // a one-byte 65C02 NOP; an NMOS JAM
 }
 
-/** The machine a sim65 program runs on: 64 KiB of RAM filled with $FF, the program, the entry points. */
-export function sim65Description(program: Sim65Program, host: Sim65Host): MachineDescription {
-  const image = new Uint8Array(0x10000).fill(0xff);
-  image.set(program.body, program.loadAddress);
-  const trap = sim65TrapOpcode(program.cpu);
-  image.fill(trap, PARAVIRT_BASE + 1, 0xfffa);
-  image[0xfffc] = program.resetAddress & 0xff;
-  image[0xfffd] = program.resetAddress >> 8;
-  return {
-    cpu: program.cpu,
-    program: { bytes: image, address: 0, start: program.resetAddress },
-    registers: { s: 0xff, p: 0x30 },
-    trap: {
-      opcode: trap,
-      handler: (m) => {
-        const outcome = host.handle(m, program);
-        if (outcome === 'unhandled' && program.cpu === '65c02' && m.cpu.ram[m.cpu.pc] === trap) {
-          // The guest ran the trap opcode elsewhere: it is a one-byte, one-cycle NOP.
-          m.cpu.pc = (m.cpu.pc + 1) & 0xffff;
-          m.cpu.cycles += 1;
-          m.cpu.instructions += 1;
-          return 'handled';
-        }
-        return outcome;
-      },
-    },
-  };
+/** The paravirtual device of a sim65 machine: its calls, on the machine's console and the host's files. */
+export class Sim65Device implements Device {
+  readonly name = 'sim65';
+  readonly trapOpcode: number;
+  private ctx?: DeviceContext;
+
+  constructor(
+    readonly host: Sim65Host,
+    private readonly program: Pick<Sim65Program, 'cpu' | 'spAddress'>,
+  ) {
+    this.trapOpcode = sim65TrapOpcode(program.cpu);
+  }
+
+  attach(ctx: DeviceContext) {
+    this.ctx = ctx;
+    for (let a = PARAVIRT_BASE + 1; a < 0xfffa; a++) if (ctx.ram[a] !== this.trapOpcode) ctx.poke(a, this.trapOpcode);
+  }
+
+  trap(m: Machine): 'handled' | 'wait' | 'unhandled' {
+    const outcome = this.host.handle(m, this.program);
+    if (outcome === 'unhandled' && this.program.cpu === '65c02' && m.cpu.ram[m.cpu.pc] === this.trapOpcode) {
+      // The guest ran the trap opcode elsewhere: it is a one-byte, one-cycle NOP.
+      m.cpu.pc = (m.cpu.pc + 1) & 0xffff;
+      m.cpu.cycles += 1;
+      m.cpu.instructions += 1;
+      return 'handled';
+    }
+    return outcome;
+  }
+
+  reset() {
+    this.host.closeAll();
+    if (this.ctx) this.attach(this.ctx);
+  }
 }
+
+export const SIM65: DeviceType = {
+  type: 'sim65',
+  summary: "sim65's paravirtual calls ($FFF1-$FFF9): stdio on the console, files on the host's fs, argv, exit",
+  size: 0,
+  console: true,
+  options: {
+    args: { kind: 'strings', doc: "the program's argv[1..]" },
+    name: { kind: 'string', default: 'program', doc: 'argv[0]' },
+    maxOpenFiles: { kind: 'integer', min: 3, max: 255, default: 16, doc: 'most files open at once, stdio included' },
+    spAddress: { kind: 'integer', min: 0, max: 0xff, doc: "zero-page address of the C stack pointer (from the program's header)" },
+  },
+  create(o, env) {
+    if (o.spAddress === undefined) throw new Error('a sim65 device needs the stack pointer address of a sim65 program (option spAddress): give the machine a sim65 program');
+    const console = env.console;
+    const stderr = env.services.stderr as ((bytes: Uint8Array) => void) | undefined;
+    const host = new Sim65Host({
+      args: [o.name as string, ...((o.args as string[] | undefined) ?? [])],
+      stdin: console?.readBytes ? { read: (max) => console.readBytes!(max) } : undefined,
+      stdout: console ? (bytes) => console.write(bytes) : undefined,
+      stderr: stderr ?? (console ? (bytes) => console.write(bytes) : undefined),
+      fs: env.services.fs as GuestFileSystem | undefined,
+      maxOpenFiles: o.maxOpenFiles as number,
+    });
+    return new Sim65Device(host, { cpu: env.cpu, spAddress: o.spAddress as number });
+  },
+};

@@ -7,7 +7,7 @@
 
 import * as fs from 'node:fs';
 import { isAbsolute, join, dirname, sep } from 'node:path';
-import type { GuestFileSystem, OpenMode } from './sim65.js';
+import type { GuestFileSystem, OpenMode } from '../devices/sim65.js';
 
 export class SandboxFs implements GuestFileSystem {
   private readonly root: string;
