@@ -293,6 +293,11 @@ export class Vm {
 
   /** @internal */
   receive(e: VmEvent) {
+    if (e.type === 'waiting') {
+      this.isWaiting = true;
+      for (const w of this.waiters.splice(0)) w();
+      return;
+    }
     if (e.type === 'output') {
       if (this.outputListeners.length) for (const l of this.outputListeners) l(e.bytes);
       else if (this.bufferedBytes + e.bytes.length <= OUTPUT_LIMIT) {
@@ -306,6 +311,23 @@ export class Vm {
     this.exitCode = e.exitCode ?? null;
     this.error = e.error;
     for (const l of this.stateListeners) l(e.state, { reason: e.reason, exitCode: e.exitCode, error: e.error });
+  }
+
+  /** Whether the guest waits for input now (as its worker last said). */
+  get waiting(): boolean {
+    return this.isWaiting && this.current === 'running';
+  }
+  private isWaiting = false;
+  private waiters: Array<() => void> = [];
+
+  /**
+   * Resolves once the guest waits for input (a prompt): at once if it does
+   * now. Typing a line only then is how a person types, and what keeps a
+   * guest that looks at the keyboard while it runs from eating it.
+   */
+  whenWaiting(): Promise<void> {
+    if (this.waiting) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Receives the guest's output from now on (and what was buffered before). */
@@ -361,7 +383,10 @@ export class Vm {
     return this.hv.cloneVm(this);
   }
 
-  input(data: Uint8Array | string) { return this.op('input', [data]) as Promise<void>; }
+  input(data: Uint8Array | string) {
+    this.isWaiting = false;
+    return this.op('input', [data]) as Promise<void>;
+  }
   closeInput() { return this.op('closeInput') as Promise<void>; }
   setSchedule(schedule: Schedule) { return this.op('setSchedule', [schedule]) as Promise<void>; }
   metrics() { return this.hv.call(this, 'metrics', [this.id]) as Promise<VmMetrics>; }

@@ -69,7 +69,9 @@ export interface VmMetrics {
 
 export type VmEvent =
   | { type: 'output'; vm: string; bytes: Uint8Array }
-  | { type: 'state'; vm: string; state: VmState; reason?: string; exitCode?: number | null; error?: string };
+  | { type: 'state'; vm: string; state: VmState; reason?: string; exitCode?: number | null; error?: string }
+  /** The guest waits for input (idle, or a hypercall waiting), and costs nothing until it comes. */
+  | { type: 'waiting'; vm: string };
 
 /** Cycles a VM of weight 1 runs before the next VM's turn. */
 export const QUANTUM = 250_000;
@@ -153,6 +155,7 @@ export class VmHost {
     vm.error = extra.error;
     vm.paceFrom = null;
     this.options.onEvent?.({ type: 'state', vm: vm.id, state, reason: extra.reason, exitCode: vm.built.machine.exitCode, error: extra.error });
+    if (state === 'running' && vm.waitingInput) this.options.onEvent?.({ type: 'waiting', vm: vm.id });
   }
 
   // ---- Life cycle -------------------------------------------------------------------
@@ -307,10 +310,12 @@ export class VmHost {
       case 'budget':
         break;
       case 'idle': // nothing but input wakes it
-        vm.waitingInput = true;
-        break;
       case 'wait':
-        vm.waitingInput = true;
+        if (!vm.waitingInput) {
+          vm.waitingInput = true;
+          this.flushOutput(vm, true); // what it printed before it waits
+          this.options.onEvent?.({ type: 'waiting', vm: vm.id });
+        }
         break;
       case 'exit':
       case 'jam':
@@ -332,13 +337,13 @@ export class VmHost {
    * per VM: a guest that prints faster fills its bounded buffer, and what does
    * not fit is dropped and counted (see VmConsole), never queued without end.
    */
-  private flushOutput(vm: Vm) {
+  private flushOutput(vm: Vm, all = false) {
     const console = vm.built.console;
     if (!console.pendingOutput || !this.options.onEvent) return;
     const now = performance.now();
     vm.outputAllowance = Math.min(OUTPUT_RATE, vm.outputAllowance + ((now - vm.outputAt) / 1000) * OUTPUT_RATE);
     vm.outputAt = now;
-    if (vm.outputAllowance < console.pendingOutput && vm.state === 'running') return;
+    if (vm.outputAllowance < console.pendingOutput && vm.state === 'running' && !all) return;
     vm.outputAllowance -= console.pendingOutput;
     this.options.onEvent({ type: 'output', vm: vm.id, bytes: console.takeOutput() });
   }

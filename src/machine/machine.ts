@@ -126,8 +126,15 @@ interface Mapped {
 const ATTR_OF: Record<MemoryKind, number> = { ram: PageAttr.RAM, rom: PageAttr.ROM, unmapped: PageAttr.UNMAPPED };
 /** An idle poll is observed as this point plus its PC; a probed PC as itself. */
 const POLL_POINT = 0x10000;
-/** Cycles without an exit before the machine looks for a loop that reads no device. */
-const QUIET_CYCLES = 50_000;
+/**
+ * Cycles without an exit before the machine looks for a loop that reads no
+ * device: QUIET_CYCLES at first and after probes that find none, QUIET_AFTER_IDLE
+ * once one was found (the guest goes back to its wait after each interrupt).
+ * Probes that find nothing are spaced out, doubling up to PROBE_BACKOFF_MAX
+ * cycles: a busy guest is hardly probed at all.
+ */
+const QUIET_CYCLES = 2_000;
+const QUIET_AFTER_IDLE = 64;
 const PROBE_BACKOFF_MAX = 50_000_000;
 
 export class Machine {
@@ -156,7 +163,10 @@ export class Machine {
   private probeUntil = 0;
   private nextProbe = 0;
   private probeBackoff = QUIET_CYCLES;
+  private quiet = QUIET_CYCLES;
   private lastExitCycles = 0;
+  /** The budget of this run is being spent in an idle loop that only input ends: it ends 'idle', not 'budget'. */
+  private idleTail = false;
   /** The cycle count at which the guest was last proven to spin waiting for input (-1: never). */
   lastIdle = -1;
 
@@ -285,18 +295,20 @@ export class Machine {
     let end = cpu.cycles + budget;
     const debug = this.breakpointCount > 0;
     const idle = idleMode === 'off' || debug ? null : this.idle;
+    this.idleTail = false;
     // Resuming from a breakpoint executes the instruction it stopped before.
     if (debug && this.stoppedAtBreakpoint === cpu.pc) cpu.skipBreakpointOnce();
     this.stoppedAtBreakpoint = -1;
     try {
       for (;;) {
         const now = cpu.cycles;
-        if (now >= end) return this.exit('budget');
+        if (now >= end) return this.exit(this.idleTail ? 'idle' : 'budget');
         if (this.probeWanted && idle && this.probeAt < 0) this.startProbe();
         const probing = this.probeAt >= 0;
         // While it looks for idle loops, the machine looks at a guest that leaves the core for nothing every so often.
-        const look = !idle ? Infinity : probing ? this.probeUntil : Math.max(this.lastExitCycles + QUIET_CYCLES, this.nextProbe);
-        const slice = Math.min(end, this.nextDeviceEvent(), Math.max(look, now + 1)) - now;
+        const look = !idle ? Infinity : probing ? this.probeUntil : Math.max(this.lastExitCycles + this.quiet, this.nextProbe, now + 1);
+        const event = this.nextDeviceEvent();
+        const slice = Math.min(end, event, look) - now;
         const reason = debug || probing ? cpu.debugRun(Math.max(1, slice)) : cpu.run(Math.max(1, slice));
         this.tickDevices(cpu.cycles);
         if (reason !== ExitReason.Budget && !(probing && reason === ExitReason.Breakpoint)) this.lastExitCycles = cpu.cycles;
@@ -304,7 +316,7 @@ export class Machine {
           case ExitReason.Budget:
             if (probing) {
               if (cpu.cycles >= this.probeUntil) this.endProbe(false);
-            } else if (idle && cpu.cycles - this.lastExitCycles >= QUIET_CYCLES && cpu.cycles >= this.nextProbe) this.probeWanted = true;
+            } else if (idle && look < Math.min(end, event) && cpu.cycles >= look) this.probeWanted = true; // quiet: probe it, between events
             break;
           case ExitReason.DeviceRead: {
             const address = cpu.exitAddress;
@@ -389,6 +401,7 @@ export class Machine {
 
   /** Something other than an idle poll happened: what the detector saw no longer counts. */
   private notIdle() {
+    this.idleTail = false;
     if (this.probeAt >= 0) this.endProbe(false);
     this.idle.reset();
   }
@@ -410,7 +423,8 @@ export class Machine {
     this.probeAt = -1;
     if (!found) this.idle.reset();
     // A guest that is busy is probed less and less often; one found idle is probed again soon.
-    this.probeBackoff = found ? QUIET_CYCLES : Math.min(this.probeBackoff * 2, PROBE_BACKOFF_MAX);
+    this.quiet = found ? QUIET_AFTER_IDLE : QUIET_CYCLES;
+    this.probeBackoff = found ? 0 : Math.min(Math.max(this.probeBackoff * 2, QUIET_CYCLES), PROBE_BACKOFF_MAX);
     this.nextProbe = this.cpu.cycles + this.probeBackoff;
   }
 
@@ -418,8 +432,8 @@ export class Machine {
    * The guest is in a loop of `period` that changes nothing: lets its time
    * pass (exactly: whole periods) up to the next device event or the end of
    * the budget, and goes on running from there (null). When nothing but
-   * input can wake it, returns 'idle' instead: at once ('stop'), or once its
-   * time has passed to the end of the budget ('advance').
+   * input can wake it, the run ends 'idle': at once ('stop'), or at the end
+   * of the budget ('advance', see idleTail).
    */
   private idleFor(period: { cycles: number; instructions: number }, end: number, mode: 'stop' | 'advance' | 'off'): MachineExit | null {
     const cpu = this.cpu;
@@ -429,7 +443,9 @@ export class Machine {
     const limit = Math.min(end, event);
     const k = Math.floor((limit - 1 - cpu.cycles) / period.cycles);
     if (k > 0) cpu.skipAhead(k * period.cycles, k * period.instructions);
-    if (event === Infinity) return this.exit('idle');
+    // The last part of a period runs as it is, to the end of the budget or the event (not probed again before it).
+    this.idleTail = event === Infinity;
+    this.nextProbe = Math.max(this.nextProbe, limit + this.quiet);
     this.idle.reset();
     return null;
   }
