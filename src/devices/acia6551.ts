@@ -32,14 +32,23 @@ export class Acia6551 implements Device {
   private command = 0;
   private control = 0;
   private irqFlag = false;
+  /** The receive data register: the byte received and not yet read, or -1. */
+  private rx = -1;
+  /** The last byte received (the data register reads it again when nothing new came). */
+  private last = 0;
   private readonly console?: ConsolePort;
   private readonly rts?: AciaOptions['rts'];
 
   constructor(options: AciaOptions = {}) {
     this.console = options.console;
-    this.console?.onInput(() => this.update());
+    this.console?.onInput(() => this.receive());
     this.rts = options.rts;
-    if (this.rts) this.rts.via.connect({ [this.rts.port === 'A' ? 'portA' : 'portB']: () => this.update() });
+    if (this.rts) this.rts.via.connect({ [this.rts.port === 'A' ? 'portA' : 'portB']: () => this.receive() });
+  }
+
+  attach(ctx: DeviceContext) {
+    this.ctx = ctx;
+    this.receive();
   }
 
   /** The sender may send: RTS is low (or not wired). */
@@ -49,36 +58,32 @@ export class Acia6551 implements Device {
     return (((rts.port === 'A' ? rts.via.outputA() : rts.via.outputB()) >> rts.bit) & 1) === 0;
   }
 
-  attach(ctx: DeviceContext) {
-    this.ctx = ctx;
-  }
-
-  private get waiting(): number {
-    return this.clearToSend ? (this.console?.available ?? 0) : 0;
-  }
-
   private get rxIrqEnabled(): boolean {
     return (this.command & 0x02) === 0 && (this.command & 0x01) !== 0;
   }
 
-  private update() {
-    if (this.waiting && this.rxIrqEnabled) this.irqFlag = true;
+  /** The next byte comes down the line when the data register is free and the sender may send. */
+  private receive() {
+    if (this.rx < 0 && this.console && this.console.available && this.clearToSend) {
+      this.rx = this.console.read();
+      if (this.rxIrqEnabled) this.irqFlag = true;
+    }
     this.ctx?.setIrq(this.irqFlag);
   }
 
   read(offset: number): number {
     switch (offset & 3) {
       case 0: {
-        const byte = this.waiting ? this.console!.read() : -1;
-        if (byte < 0) this.ctx?.idlePoll();
+        if (this.rx < 0) this.ctx?.idlePoll();
+        else this.last = this.rx;
+        this.rx = -1;
         this.irqFlag = false;
-        this.update();
-        return byte < 0 ? 0 : byte;
+        this.receive();
+        return this.last;
       }
       case 1: {
-        const waiting = this.waiting;
-        const status = (this.irqFlag ? STATUS_IRQ : 0) | STATUS_TX_EMPTY | (waiting ? STATUS_RX_FULL : 0);
-        if (!waiting && !this.irqFlag) this.ctx?.idlePoll();
+        const status = (this.irqFlag ? STATUS_IRQ : 0) | STATUS_TX_EMPTY | (this.rx >= 0 ? STATUS_RX_FULL : 0);
+        if (this.rx < 0 && !this.irqFlag) this.ctx?.idlePoll();
         this.irqFlag = false;
         this.ctx?.setIrq(false);
         return status;
@@ -101,11 +106,12 @@ export class Acia6551 implements Device {
         break;
       case 2:
         this.command = value;
+        if (this.rx >= 0 && this.rxIrqEnabled) this.irqFlag = true;
         break;
       default:
         this.control = value;
     }
-    this.update();
+    this.receive();
   }
 
   reset() {
@@ -116,7 +122,7 @@ export class Acia6551 implements Device {
   }
 
   save(): Uint8Array {
-    return new StateWriter().u8(this.command).u8(this.control).u8(this.irqFlag ? 1 : 0).done();
+    return new StateWriter().u8(this.command).u8(this.control).u8(this.irqFlag ? 1 : 0).u16(this.rx < 0 ? 0xffff : this.rx).u8(this.last).done();
   }
 
   load(state: Uint8Array) {
@@ -124,9 +130,12 @@ export class Acia6551 implements Device {
     this.command = r.u8();
     this.control = r.u8();
     const irq = r.u8();
+    const rx = r.u16();
+    this.last = r.u8();
     r.end();
-    if (irq > 1) throw new Error('acia state: bad IRQ flag');
+    if (irq > 1 || (rx > 0xff && rx !== 0xffff)) throw new Error('acia state is out of range');
     this.irqFlag = irq === 1;
+    this.rx = rx === 0xffff ? -1 : rx;
     this.ctx?.setIrq(this.irqFlag);
   }
 }
