@@ -179,6 +179,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     return 126;
   }
   if (['eof', 'quit', 'self-loop'].includes(result.reason)) return 0;
+  if (result.reason === 'interrupted') return 130; // as a shell reports SIGINT
   // The raw machine has nothing but its CPU: a program that stops it has ended.
   if (closed.name === 'raw' && ['jam', 'stp', 'wai'].includes(result.reason)) return 0;
   const opcode = `$${hex(cpu.ram[result.exit.pc], 2)}`;

@@ -51,7 +51,7 @@ export interface RunMachineOptions {
 }
 
 export interface RunMachineResult {
-  /** 'exit', 'eof' (stdin ended and the guest waits for more), 'quit', 'max-cycles', or the exit that ended the run. */
+  /** 'exit', 'eof' (stdin ended and the guest waits for more), 'quit' (Ctrl-A x), 'interrupted' (the signal), 'max-cycles', or the exit that ended the run. */
   reason: string;
   /** The guest's exit status when it powered off, else null. */
   exitCode: number | null;
@@ -102,7 +102,8 @@ export async function runOn(machine: Machine, options: RunMachineOptions = {}): 
   const waitFor = (p: Promise<void>) => Promise.race([p, options.signal ? aborted(options.signal) : p]);
   try {
     for (;;) {
-      if (options.signal?.aborted || input.quit) return done('quit', here());
+      if (input.quit) return done('quit', here());
+      if (options.signal?.aborted) return done('interrupted', here());
       const left = maxCycles - cpu.cycles;
       if (left <= 0) return done('max-cycles', here());
       let budget = Math.min(left, options.trace ? 1 : 1_000_000);
@@ -116,7 +117,7 @@ export async function runOn(machine: Machine, options: RunMachineOptions = {}): 
       }
       if (options.trace) options.trace(traceLine(cpu));
       const exit = machine.run(budget, { idle: clock ? 'advance' : 'stop' });
-      input.step(exit.reason === 'wait', machine);
+      const typed = input.step(exit.reason === 'wait', machine);
       if (out.full) await out.drained();
       switch (exit.reason) {
         case 'budget':
@@ -127,7 +128,7 @@ export async function runOn(machine: Machine, options: RunMachineOptions = {}): 
           continue;
         case 'idle':
           // It waits for input, changing nothing: for more input, unless a device event will wake it first.
-          if (console.waiting > 0) continue;
+          if (typed || console.waiting > 0) continue;
           if (console.inputClosed) return done('eof', exit);
           await waitFor(input.arrival());
           lastYield = performance.now();
@@ -346,8 +347,9 @@ class InputFeeder {
    * last one and has since been proven to wait for input (idle, or a
    * hypercall waiting).
    */
-  step(hypercallWaits: boolean, machine?: Machine) {
+  step(hypercallWaits: boolean, machine?: Machine): boolean {
     const console = this.console;
+    const before = console.consumed + console.waiting;
     if (this.mode === 'stream') {
       while (this.holding && console.waiting < HIGH_WATER) {
         const chunk = this.pending.shift()!;
@@ -359,6 +361,7 @@ class InputFeeder {
     } else this.typeLine(hypercallWaits, machine);
     if (this.stream?.isPaused() && this.pendingBytes < HIGH_WATER / 2 && !this.ended) this.stream.resume();
     if (this.ended && !this.holding && !console.inputClosed) console.closeInput();
+    return console.consumed + console.waiting > before;
   }
 
   private typeLine(hypercallWaits: boolean, machine?: Machine) {
