@@ -15,7 +15,8 @@
 import { Machine } from '../machine/machine.js';
 import type { CoreMemory } from '../core/cpu.js';
 import type { MachineConsole } from '../machine/console.js';
-import { resolveSpec, specFromJson as parseJson, specToJson, type VmSpec } from '../machine/description.js';
+import { resolveSpec, specFromJson as parseJson, specToJson, type MachineSpec, type VmSpec } from '../machine/description.js';
+import { crc32 } from './snapshot.js';
 
 export type { VmSpec };
 export { specToJson };
@@ -29,7 +30,31 @@ export interface BuiltVm {
 
 /** The closed form of a spec (throws a DescriptionError naming the field that is wrong). */
 export function closeSpec(spec: VmSpec): VmSpec {
-  return { machine: resolveSpec(spec) };
+  return { machine: shareImages(resolveSpec(spec)) };
+}
+
+// Many VMs run the same ROM or program: their closed specs share one copy of each image.
+const images = new Map<string, WeakRef<Uint8Array>>();
+const forget = new FinalizationRegistry<string>((key) => {
+  if (!images.get(key)?.deref()) images.delete(key);
+});
+
+function shared(bytes: Uint8Array): Uint8Array {
+  if (bytes.length < 1024) return bytes;
+  const key = `${bytes.length}:${crc32(bytes)}`;
+  const known = images.get(key)?.deref();
+  if (known && known.length === bytes.length && known.every((b, i) => b === bytes[i])) return known;
+  images.set(key, new WeakRef(bytes));
+  forget.register(bytes, key);
+  return bytes;
+}
+
+function shareImages(m: MachineSpec): MachineSpec {
+  return {
+    ...m,
+    load: m.load?.map((l) => (l.image instanceof Uint8Array ? { ...l, image: shared(l.image) } : l)),
+    memory: m.memory?.map((r) => (r.image instanceof Uint8Array ? { ...r, image: shared(r.image) } : r)),
+  };
 }
 
 /** Builds the machine a spec describes, in `slot` of `core` (a slot that is all zero). */

@@ -457,15 +457,16 @@ export type HostServices = Record<string, unknown>;
 /** The code-level parts of a machine described by `spec` (a closed description: see resolveSpec). */
 export function buildParts(spec: MachineSpec, services: HostServices = {}): MachineParts & { console?: MachineConsole } {
   const m = checkMachine(spec);
-  const image = new Uint8Array(0x10000);
+  // Memory as writes into the guest's (zeroed) memory, in order: no 64 KiB copy per machine.
+  const contents: NonNullable<MachineParts['contents']> = [];
   const kinds = new Array<MemoryKind>(256).fill('unmapped');
   for (const r of m.memory) {
-    image.fill(r.fill, r.start, r.end + 1);
-    if (r.image) image.set(r.image, r.start);
+    if (r.fill) contents.push({ address: r.start, fill: r.fill, length: r.end - r.start + 1 });
+    if (r.image) contents.push({ address: r.start, bytes: r.image });
     kinds.fill(r.kind, r.start >> 8, (r.end >> 8) + 1);
   }
   for (const l of m.load) {
-    image.set(l.image, l.address);
+    contents.push({ address: l.address, bytes: l.image });
     if (l.rom && l.image.length) kinds.fill('rom', l.address >> 8, ((l.address + l.image.length - 1) >> 8) + 1);
   }
   const console = m.console ? new MachineConsole(m.console) : undefined;
@@ -520,7 +521,7 @@ export function buildParts(spec: MachineSpec, services: HostServices = {}): Mach
   return {
     cpu: m.cpu,
     memory: regions,
-    image,
+    contents,
     devices,
     startAt: m.start,
     registers: m.registers,

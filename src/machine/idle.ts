@@ -37,6 +37,8 @@ const STATE_BYTES: Array<[number, number]> = [
 
 export class IdleDetector {
   private point = -1;
+  /** Observations of the same point, with the same registers, so far (0 after a change). */
+  private repeats = 0;
   private registers = new Uint8Array(16);
   private cycles = 0;
   private instructions = 0;
@@ -49,8 +51,14 @@ export class IdleDetector {
 
   constructor(private readonly cpu: Cpu) {}
 
+  /** The last observation was the same point as the one before, unchanged: a period may be under way. */
+  get onTrack(): boolean {
+    return this.repeats > 0;
+  }
+
   /** Forgets what it saw and puts the dirty marks back. */
   reset() {
+    this.repeats = 0;
     if (this.watching) {
       const dirty = this.cpu.dirtyPages;
       for (let i = 0; i < 256; i++) dirty[i] |= this.savedDirty[i];
@@ -69,6 +77,7 @@ export class IdleDetector {
     const cycles = cpu.cycles;
     const instructions = cpu.instructions;
     if (!same) return this.start(point);
+    this.repeats++;
     const period = { cycles: cycles - this.cycles, instructions: instructions - this.instructions };
     if (period.cycles <= 0 || period.cycles > MAX_PERIOD) return this.start(point);
     const written = this.writtenPages();
@@ -96,6 +105,7 @@ export class IdleDetector {
   }
 
   private start(point: number): null {
+    this.repeats = 0;
     this.period = null;
     this.pages.clear();
     this.point = point;
@@ -121,9 +131,11 @@ export class IdleDetector {
     return out;
   }
 
+  private readonly scratch = new Uint8Array(16);
+
   private currentRegisters(): Uint8Array {
     const slot = this.cpu.slot;
-    const out = new Uint8Array(16);
+    const out = this.scratch;
     let p = 0;
     for (const [from, to] of STATE_BYTES) for (let a = from; a < to; a++) out[p++] = slot[a];
     return out;

@@ -54,6 +54,8 @@ export interface MachineParts {
   memory?: MemoryRegion[];
   /** Initial memory contents (64 KiB, or less from $0000). */
   image?: Uint8Array;
+  /** Initial memory contents as writes, in order, after `image`: bytes at an address, or `length` bytes of `fill`. */
+  contents?: Array<{ address: number; bytes: Uint8Array } | { address: number; fill: number; length: number }>;
   devices?: DeviceMapping[];
   /** Where the CPU starts: the reset vector (default) or an address. */
   startAt?: 'reset' | number;
@@ -172,7 +174,7 @@ export class Machine {
 
   private constructor(cpu: Cpu, parts: MachineParts) {
     this.cpu = cpu;
-    this.parts = parts;
+    this.parts = { ...parts, image: undefined, contents: undefined }; // they are in guest memory now: keep no copy
     this.console = parts.console ?? new MachineConsole();
     this.idle = new IdleDetector(cpu);
     const devices: Device[] = [];
@@ -188,7 +190,7 @@ export class Machine {
     }
     this.devices = devices;
     this.trapHandler = parts.trap?.handler;
-    this.build();
+    this.build(parts);
     for (const m of this.mapped) m.device.attach?.(this.contextFor(m));
   }
 
@@ -215,8 +217,7 @@ export class Machine {
   }
 
   /** Memory, registers and the trap, as the parts say. */
-  private build() {
-    const d = this.parts;
+  private build(d: MachineParts) {
     const cpu = this.cpu;
     this.baseAttrs.fill(PageAttr.RAM);
     for (const r of d.memory ?? []) {
@@ -229,6 +230,12 @@ export class Machine {
     if (d.image) {
       if (d.image.length > 0x10000) throw new RangeError(`a memory image holds at most 64 KiB, got ${d.image.length} bytes`);
       cpu.ram.set(d.image);
+    }
+    for (const c of d.contents ?? []) {
+      if ('bytes' in c) {
+        checkRange(c.address, Math.max(1, c.bytes.length), 'memory contents');
+        cpu.ram.set(c.bytes, c.address);
+      } else cpu.ram.fill(c.fill, c.address, c.address + c.length);
     }
     this.applyAttrs();
     const regs = d.registers ?? {};
@@ -372,7 +379,7 @@ export class Machine {
                   this.probeWanted = true; // the next run looks again at once
                   return stop;
                 }
-              }
+              } else if (!idle!.onTrack) this.endProbe(false); // back at the PC, but changed: not a wait
               break;
             }
             this.stoppedAtBreakpoint = cpu.pc;
