@@ -1,6 +1,6 @@
 ; timer.s - VIA timer interrupts and an echoing terminal on the `board`.
 ;
-; For the board profile: a ROM at $E000-$FFFF (vectors at $FFFA). It prints a
+; For the board machine: a ROM at $E000-$FFFF (vectors at $FFFA). It prints a
 ; banner on the ACIA terminal, then:
 ;   - the VIA's timer 1 interrupts every 10,000 cycles (100 times a second at
 ;     1 MHz); every 100th interrupt, the IRQ handler prints "tick 1",
@@ -8,9 +8,8 @@
 ;   - the main loop echoes what is typed (CR as CR LF).
 ; Drive it:
 ;   const program = assemble(source);               // 8 KiB, $E000-$FFFF
-;   const board = boardDescription({ rom: program.bytes, output });
-;   const m = await Machine.create(board.description);
-;   board.acia.input('hi\r'); m.run(1_000_000);
+;   const m = await Machine.create({ machine: 'board', program: program.bytes });
+;   m.console.input('hi\r'); m.run(1_000_000); m.console.takeOutput();
 ; Assemble: hyper6502 asm examples/timer.s -o timer.rom
 
 ACIA_DATA   = $C000     ; read: received byte; write: send
