@@ -67,6 +67,8 @@ export const STATE_IO_WRITE_ADDR = 0x10240; // u16 x IO_WRITES_MAX
 export const STATE_IO_WRITE_VALUE = 0x10244; // u8 x IO_WRITES_MAX
 export const IO_READS_MAX = 4;
 export const IO_WRITES_MAX = 2;
+/** The end of the fields above: the rest of the state block up to SNAPSHOT_BYTES is unused (zero). */
+export const STATE_USED_END = 0x10246;
 
 // ---- STATE_HALT -------------------------------------------------------------
 export const HALT_NONE = 0;

@@ -87,7 +87,15 @@ export class StateReader {
   u16() { return this.u8() | (this.u8() << 8); }
   u32() { return (this.u16() | (this.u16() << 16)) >>> 0; }
   u53() { const lo = this.u32(); const hi = this.u32(); const n = hi * 2 ** 32 + lo; return n >= 2 ** 53 ? Infinity : n; }
-  blob() { const n = this.u32(); this.need(n); const b = this.bytes.slice(this.pos, this.pos + n); this.pos += n; return b; }
+  /** A length-prefixed byte string (a copy); `max` bounds its length (the state's own size always does). */
+  blob(max = Infinity) {
+    const n = this.u32();
+    if (n > max) throw new Error(`${this.what} state: ${n} bytes where at most ${max} belong`);
+    this.need(n);
+    const b = this.bytes.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
   end() { if (this.pos !== this.bytes.length) throw new Error(`${this.what} state has ${this.bytes.length - this.pos} unexpected bytes`); }
 }
 

@@ -113,6 +113,8 @@ export class BlockStorage implements Device {
     const status = r.u8();
     const contents = r.blob();
     r.end();
+    if (status > STATUS_IO_ERROR) throw new Error(`storage state: status ${status} is not valid`);
+    if (!(this.store instanceof MemoryBlockStore) && contents.length) throw new Error('storage state holds contents for a disk that is a host file');
     if (this.store instanceof MemoryBlockStore) {
       if (contents.length !== this.store.bytes.length) throw new Error(`storage state holds ${contents.length} bytes for a ${this.store.bytes.length}-byte store`);
       this.store.bytes.set(contents);

@@ -93,10 +93,12 @@ export class Via6522 implements Device {
   tick(cycle: number) {
     this.now = cycle;
     let changed = false;
-    while (this.t1Next <= cycle) {
+    if (this.t1Next <= cycle) {
       this.ifr |= IFR_T1;
       changed = true;
-      this.t1Next = this.acr & 0x40 ? this.t1Next + this.t1Latch + 2 : Infinity;
+      // Free-running: the next pass after `cycle`, however far behind (a whole number of periods on).
+      const period = this.t1Latch + 2;
+      this.t1Next = this.acr & 0x40 ? this.t1Next + (Math.floor((cycle - this.t1Next) / period) + 1) * period : Infinity;
     }
     if (this.t2Next <= cycle) {
       this.ifr |= IFR_T2;
@@ -248,6 +250,8 @@ export class Via6522 implements Device {
     this.t2Next = r.u53();
     this.now = r.u53();
     r.end();
+    if (this.ifr > 0x7f || this.ier > 0x7f) throw new Error('via state: IFR or IER out of range');
+    if (![this.t1Base, this.t2Base, this.now].every(Number.isFinite)) throw new Error('via state: a timer base is past 2^53');
     this.updateIrq();
   }
 }

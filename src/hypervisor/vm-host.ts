@@ -21,7 +21,11 @@
 
 import { CoreMemory } from '../core/cpu.js';
 import { loadCoreModule } from '../core/wasm.js';
-import { STATE, SNAPSHOT_BYTES, HALT_WAI, STATE_HALT, STATE_EXIT_REASON, EXIT_TRACE_FULL, IO_READS_MAX, IO_WRITES_MAX, STATE_IO_READ_LEN, STATE_IO_WRITE_LEN, STATE_IO_READ_POS } from '../core/layout.js';
+import {
+  STATE, SNAPSHOT_BYTES, HALT_WAI, STATE_HALT, STATE_EXIT_REASON, EXIT_TRACE_FULL, IO_READS_MAX, IO_WRITES_MAX, STATE_IO_READ_LEN, STATE_IO_WRITE_LEN,
+  STATE_IO_READ_POS, STATE_P, STATE_CYCLES, STATE_INSTRUCTIONS, STATE_NMI, STATE_IRQ, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_TRACE_LEN,
+  STATE_IO_STAMP, TRACE_CAPACITY, RUN_STOP_ON_SELF_LOOP, RUN_TRAP, RUN_TRACE, RUN_SKIP_BREAKPOINT, STATE_USED_END,
+} from '../core/layout.js';
 import type { Machine, MachineExit } from '../machine/machine.js';
 import { buildVm, specFromJson, specToJson, type BuiltVm, type VmSpec } from './spec.js';
 import { MachineConsole } from '../machine/console.js';
@@ -85,6 +89,9 @@ export const EXIT_COST = 150;
 export const OUTPUT_RATE = 1024 * 1024;
 /** VM slots per Wasm memory. */
 export const SLAB_SLOTS = 128;
+/** The least and most share of a thread a VM may have: at least MIN_WEIGHT x QUANTUM cycles a round. */
+export const MIN_WEIGHT = 0.01;
+export const MAX_WEIGHT = 1000;
 
 interface Vm {
   id: string;
@@ -542,6 +549,7 @@ export class VmHost {
           throw new SnapshotError('bad-section', `section DEVS, device ${d.name}: ${(err as Error).message}`);
         }
       });
+      checkCoreFits(core, machine);
       machine.cpu.ram.set(ram);
       for (const list of pages) for (const [page, bytes] of list) machine.cpu.ram.set(bytes, page << 8);
       machine.cpu.slot.set(core, STATE);
@@ -608,10 +616,13 @@ function parseMeta(d: DecodedSnapshot): Meta {
     if (err instanceof SnapshotError) throw err;
     throw new SnapshotError('bad-section', 'section META is not valid JSON');
   }
+  const name = (v: unknown) => typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,64}$/.test(v);
   const ok =
-    m && typeof m.id === 'string' && typeof m.snapshotId === 'string' && (m.parentId === null || typeof m.parentId === 'string') &&
-    ['created', 'paused', 'halted'].includes(m.state) && m.schedule && typeof m.schedule.weight === 'number' &&
-    m.exits && typeof m.exits === 'object' && typeof m.waitingInput === 'boolean';
+    m && name(m.id) && name(m.snapshotId) && (m.parentId === null || name(m.parentId)) &&
+    ['created', 'paused', 'halted'].includes(m.state) && (m.reason === null || (typeof m.reason === 'string' && m.reason.length <= 32)) &&
+    m.schedule && typeof m.schedule === 'object' && typeof m.schedule.weight === 'number' &&
+    m.exits && typeof m.exits === 'object' && Object.keys(m.exits).length <= 32 &&
+    Object.entries(m.exits).every(([k, v]) => k.length <= 32 && Number.isSafeInteger(v) && (v as number) >= 0) && typeof m.waitingInput === 'boolean';
   if (!ok) throw new SnapshotError('bad-section', 'section META is missing fields or has bad values');
   try {
     checkSchedule(m.schedule);
@@ -621,14 +632,41 @@ function parseMeta(d: DecodedSnapshot): Meta {
   return m;
 }
 
+/** The registers and run state a running core can have: every field in its range, the counters below 2^53, unused bytes zero. */
 function checkCore(core: Uint8Array) {
   if (core.length !== SNAPSHOT_BYTES - STATE) throw new SnapshotError('bad-section', `section CORE holds ${core.length} bytes, not ${SNAPSHOT_BYTES - STATE}`);
+  const bad = (what: string) => new SnapshotError('bad-section', `section CORE: ${what}`);
+  const view = new DataView(core.buffer, core.byteOffset, core.byteLength);
   const at = (offset: number) => core[offset - STATE];
-  if (at(STATE_HALT) > HALT_WAI) throw new SnapshotError('bad-section', `section CORE: halt state ${at(STATE_HALT)} is not valid`);
-  if (at(STATE_EXIT_REASON) > EXIT_TRACE_FULL) throw new SnapshotError('bad-section', `section CORE: exit reason ${at(STATE_EXIT_REASON)} is not valid`);
-  if (at(STATE_IO_READ_LEN) > IO_READS_MAX || at(STATE_IO_READ_POS) > IO_READS_MAX || at(STATE_IO_WRITE_LEN) > IO_WRITES_MAX) {
-    throw new SnapshotError('bad-section', 'section CORE: the device access log is out of range');
+  const u64 = (offset: number) => view.getUint32(offset - STATE + 4, true) * 2 ** 32 + view.getUint32(offset - STATE, true);
+  if ((at(STATE_P) & 0x30) !== 0x20) throw bad(`status register $${at(STATE_P).toString(16)} has bit 5 clear or B set`);
+  if (at(STATE_HALT) > HALT_WAI) throw bad(`halt state ${at(STATE_HALT)} is not valid`);
+  const cycles = u64(STATE_CYCLES);
+  const instructions = u64(STATE_INSTRUCTIONS);
+  if (cycles >= 2 ** 53) throw bad('the cycle counter is past 2^53');
+  if (instructions > cycles) throw bad('more instructions than cycles');
+  if (at(STATE_NMI) > 1) throw bad(`NMI state ${at(STATE_NMI)} is not 0 or 1`);
+  if (![0, 1, 4].includes(at(STATE_IRQ_LATCH))) throw bad(`interrupt latch ${at(STATE_IRQ_LATCH)} is not valid`);
+  if (at(STATE_FLAGS) & ~(RUN_STOP_ON_SELF_LOOP | RUN_TRAP | RUN_TRACE | RUN_SKIP_BREAKPOINT)) throw bad(`run flags $${at(STATE_FLAGS).toString(16)} are not valid`);
+  if (at(STATE_EXIT_REASON) > EXIT_TRACE_FULL) throw bad(`exit reason ${at(STATE_EXIT_REASON)} is not valid`);
+  if (view.getUint32(STATE_TRACE_LEN - STATE, true) > TRACE_CAPACITY) throw bad('the bus trace length is past the trace ring');
+  if (at(STATE_IO_READ_LEN) > IO_READS_MAX || at(STATE_IO_READ_POS) > IO_READS_MAX || at(STATE_IO_WRITE_LEN) > IO_WRITES_MAX) throw bad('the device access log is out of range');
+  if (u64(STATE_IO_STAMP) > cycles) throw bad('the device access log is from the future');
+  for (let i = STATE_USED_END - STATE; i < core.length; i++) if (core[i] !== 0) throw bad(`byte $${(STATE + i).toString(16)} is not used and must be 0`);
+}
+
+/** What a restored CORE must agree with in the machine its SPEC builds: its trap and run options, its interrupt sources. */
+function checkCoreFits(core: Uint8Array, machine: Machine) {
+  const bad = (what: string) => new SnapshotError('bad-section', `section CORE: ${what}`);
+  const at = (offset: number) => core[offset - STATE];
+  const cpu = machine.cpu;
+  const own = cpu.slot[STATE_FLAGS] & (RUN_STOP_ON_SELF_LOOP | RUN_TRAP);
+  if ((at(STATE_FLAGS) & (RUN_STOP_ON_SELF_LOOP | RUN_TRAP)) !== own || (own & RUN_TRAP && at(STATE_TRAP_OPCODE) !== cpu.slot[STATE_TRAP_OPCODE])) {
+    throw bad('its trap and run options are not those of the machine its SPEC describes');
   }
+  let sources = 0;
+  machine.devices.forEach((_, i) => (sources |= 1 << (i % 8)));
+  if (at(STATE_IRQ) & ~sources) throw bad(`IRQ line $${at(STATE_IRQ).toString(16)} has sources the machine does not have`);
 }
 
 /** The pages of a PAGE section, checked: [page number, 256 bytes]. */
@@ -660,15 +698,17 @@ function parseDevices(data: Uint8Array): Array<{ name: string; state: Uint8Array
   }
 }
 
+/** Weights, caps and clocks a VM can run by: each in a range where it runs at all, and no more than a thread can give. */
 function checkSchedule(s: Schedule): Schedule {
-  const positive = (v: unknown, name: string) => {
-    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v > 0)) throw new RangeError(`${name} must be a positive number, got ${String(v)}`);
+  if (!s || typeof s !== 'object') throw new RangeError('a schedule must be an object');
+  const between = (v: unknown, name: string, min: number, max: number) => {
+    if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max)) throw new RangeError(`${name} must be a number from ${min} to ${max}, got ${String(v)}`);
   };
-  positive(s.weight, 'weight');
-  positive(s.cap, 'cap');
-  positive(s.clockHz, 'clockHz');
-  positive(s.stopAt, 'stopAt');
-  if (s.weight !== undefined && s.weight > 1000) throw new RangeError(`weight ${s.weight} is over 1000`);
+  between(s.weight, 'weight', MIN_WEIGHT, MAX_WEIGHT);
+  between(s.cap, 'cap', 1, 1e12);
+  between(s.clockHz, 'clockHz', 1, 1e12);
+  between(s.stopAt, 'stopAt', 0, 2 ** 53 - 1);
+  for (const key of Object.keys(s)) if (!['weight', 'cap', 'clockHz', 'stopAt'].includes(key)) throw new RangeError(`a schedule has no "${key}" (weight, cap, clockHz, stopAt)`);
   return s;
 }
 
