@@ -4,7 +4,7 @@
 //   sim65Program(bytes, 0x0200, '65c02')      // 12-byte sim65 header + bytes
 //   formatListing(lines)                       // "0200  A9 05        lda #5"
 //   formatSymbols(symbols)                     // "main = $0200" per line
-//   formatAsmError(error)                         // "prog.s:3:5: error: ..."
+//   formatAsmError(error)                      // "prog.s:3:5: error: ..." (+ "note:" lines for macros)
 
 import type { CpuModel } from '../isa/opcodes.js';
 
@@ -13,6 +13,16 @@ export interface AsmError {
   /** 1-based. */
   line: number;
   /** 1-based. */
+  column: number;
+  message: string;
+  /** Inside macros or .repeat: where each expansion was called, innermost first. */
+  notes?: Note[];
+}
+
+/** A line that explains an error: "in expansion of macro 'm'" at the call. */
+export interface Note {
+  file: string;
+  line: number;
   column: number;
   message: string;
 }
@@ -24,12 +34,27 @@ export interface ListingLine {
   text: string;
   /** The program counter at the line; undefined in a skipped .if branch. */
   address?: number;
+  /** Where the line's bytes went: the segment, the offset in it, how many. */
+  segment?: string;
+  offset?: number;
+  size?: number;
   bytes: number[];
   errors: string[];
 }
 
+/** "file:line:col: error: message", then a "note:" line for each macro expansion it is inside. */
 export function formatAsmError(e: AsmError): string {
-  return `${e.file}:${e.line}:${e.column}: error: ${e.message}`;
+  return formatDiagnostic(e, 'error');
+}
+
+export function formatAsmWarning(e: AsmError): string {
+  return formatDiagnostic(e, 'warning');
+}
+
+function formatDiagnostic(e: AsmError, kind: 'error' | 'warning'): string {
+  let text = `${e.file}:${e.line}:${e.column}: ${kind}: ${e.message}`;
+  for (const n of e.notes ?? []) text += `\n${n.file}:${n.line}:${n.column}: note: ${n.message}`;
+  return text;
 }
 
 const BYTES_PER_ROW = 4;
