@@ -73,6 +73,8 @@ export interface AsmResult {
   /** No errors. */
   ok: boolean;
   errors: AsmError[];
+  /** Those of `errors` that come from making the one-step image (an import, a clash of .org'd bytes); an object file does not have them. */
+  imageErrors: AsmError[];
   warnings: AsmError[];
   /** The CPU at the end of the source (after any .setcpu). */
   cpu: CpuModel;
@@ -180,13 +182,20 @@ class Scope {
   segment?: Segment;
   start?: number;
   index = -1;
+  /** Each segment's size when the scope opened, and what it grew by when it closed. */
+  opened = new Map<Segment, number>();
+  spans: Array<[string, number, number]> = [];
   constructor(readonly name: string, readonly kind: ObjScope['kind'], readonly parent?: Scope) {}
   get path(): string {
     return this.parent && this.parent.parent ? `${this.parent.path}::${this.name}` : this.name;
   }
 }
 
+let symbolSerial = 0;
+
 class Sym {
+  /** Creation order: ca65 writes debug symbols newest first. */
+  readonly serial = ++symbolSerial;
   value?: Value;
   expr?: Expr;
   addrSize = 0;
@@ -198,7 +207,8 @@ class Sym {
   referenced = false;
   evaluating = false;
   where?: Where;
-  /** The one-step image's address; set after linking. */
+  /** Labels: the bytes of their line. */
+  size?: number;
   constructor(readonly name: string, readonly scope: Scope) {}
   get defined(): boolean {
     return this.kind !== 'none';
@@ -286,6 +296,7 @@ class Assembly {
   private where!: Where;
   private localSerial = 0;
   private seq = 0;
+  private lineLabels: Sym[] = [];
   private readonly errorOrder = new Map<AsmError, number>();
   private readonly maxFile: number;
 
@@ -336,6 +347,7 @@ class Assembly {
     return {
       ok: errors.length === 0,
       errors,
+      imageErrors: image.errors,
       warnings: this.warnings,
       cpu,
       object,
@@ -452,9 +464,11 @@ class Assembly {
       listing.segment = segment.name;
       listing.offset = start;
       if (segment.org) listing.address = segment.org.address + start - segment.org.offset;
+      this.lineLabels = [];
       this.statement(cursor, frame);
       if (this.segment === segment && segment.size > start) {
         listing.size = segment.size - start;
+        for (const l of this.lineLabels) l.size = segment.size - start;
         if (this.options.debugInfo) this.spans.push({ segment: segment.name, offset: start, size: segment.size - start, pos: this.pos(1), type: this.where.chain.length ? 'macro' : 'asm' });
       }
     });
@@ -745,6 +759,7 @@ class Assembly {
     sym.value = this.pcValue();
     sym.addrSize = this.segment.org ? constSize(sym.value as number) : this.segment.addrSize;
     this.defined(sym, t);
+    this.lineLabels.push(sym);
   }
 
   private defined(sym: Sym, t: Token): void {
@@ -1646,11 +1661,21 @@ class Assembly {
     if (name) this.scope.children.set(name, scope);
     scope.segment = this.segment;
     scope.start = this.segment.size;
+    for (const seg of this.segments.values()) scope.opened.set(seg, seg.size);
     scope.index = this.scopes.length;
     this.scopes.push(scope);
     void size;
     this.scope = scope;
     return scope;
+  }
+
+  /** A scope's size (what its first segment grew by) and the bytes it covers in each segment. */
+  private closeSpans(scope: Scope): void {
+    for (const seg of this.segments.values()) {
+      const from = scope.opened.get(seg) ?? 0;
+      if (seg.size > from) scope.spans.push([seg.name, from, seg.size - from]);
+    }
+    scope.size = scope.segment ? scope.segment.size - (scope.opened.get(scope.segment) ?? 0) : 0;
   }
 
   private proc(cursor: Cursor, t: Token): void {
@@ -1664,8 +1689,7 @@ class Assembly {
     this.expectEnd(cursor);
     const scope = this.scope;
     if (scope.kind !== kind || !scope.parent) throw new SourceError(`${t.text} without .${kind}`, t.column);
-    if (scope.segment === this.segment) scope.size = this.segment.size - scope.start!;
-    else scope.size = 0;
+    this.closeSpans(scope);
     this.scope = scope.parent;
   }
 
@@ -1924,15 +1948,19 @@ class Assembly {
   }
 
   private debugScopes(): ObjScope[] {
+    this.global.segment = this.segments.get('CODE');
+    this.closeSpans(this.global);
     return this.scopes.map((s) => ({
       name: s.name, kind: s.kind, parent: s.parent ? s.parent.index : -1,
-      segment: s.segment?.name, offset: s.start, size: s.size ?? 0,
+      segment: s.segment?.name, offset: s.start, size: s.size ?? 0, ...(s.spans.length ? { spans: s.spans } : {}),
     }));
   }
 
   private debugSymbols(): ObjDebugSymbol[] {
     const out: ObjDebugSymbol[] = [];
-    for (const sym of this.symbolOrder) {
+    const all = new Set<Sym>(this.allSymbols());
+    for (const map of this.cheap.values()) for (const sym of map.values()) all.add(sym);
+    for (const sym of [...all].sort((a, b) => b.serial - a.serial)) {
       if (!sym.defined && sym.imported === undefined) continue;
       let value: LinkExpr;
       try {
@@ -1941,7 +1969,7 @@ class Assembly {
         continue;
       }
       out.push({
-        name: sym.name, scope: sym.scope.index, addrSize: SIZE_NAMES[(sym.imported ?? sym.addrSize) || ABS], value, label: sym.kind === 'label',
+        name: sym.name, scope: sym.scope.index, addrSize: SIZE_NAMES[(sym.imported ?? sym.addrSize) || ABS], value, label: sym.kind === 'label', ...(sym.size ? { size: sym.size } : {}),
         pos: sym.where ? this.pos(1, sym.where) : sym.importPos[0] ?? [0, 0, 0], visibility: sym.exported ? 'export' : sym.imported !== undefined && !sym.defined ? 'import' : 'local',
       });
     }

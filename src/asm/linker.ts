@@ -48,6 +48,9 @@ export interface PlacedSegment {
   loadAddress: number;
   fillval: number;
   addrSize: string;
+  /** The file and offset its bytes went to, if written. */
+  outputName?: string;
+  outputOffset?: number;
 }
 
 export interface LinkResult {
@@ -349,6 +352,8 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
         addr = aligned;
       }
       if (doWrite || rule.type === 'overwrite') {
+        seg.outputName = fileName;
+        seg.outputOffset = file.pos;
         const image = segmentImage(seg);
         const firstFill = seg.sections[0]?.fill ?? 0;
         image.fill(area.fillval, 0, firstFill);
@@ -427,8 +432,8 @@ function mapFile(r: LinkResult): string {
   let text = 'Modules list:\n-------------\n';
   r.modules.forEach((m, i) => {
     text += `${r.names[i]}:\n`;
-    for (const seg of r.segments) {
-      for (const s of seg.sections) {
+    for (const own of m.segments) {
+      for (const s of r.segments.find((p) => p.name === own.name)?.sections ?? []) {
         if (s.module !== i || s.segment.data.length === 0) continue;
         text += `    ${s.segment.name.padEnd(17)} Offs=${hex(s.offset, 6)}  Size=${hex(s.segment.data.length / 2, 6)}  Align=${hex(s.segment.align, 5)}  Fill=${hex(s.fill, 4)}\n`;
       }

@@ -84,6 +84,8 @@ export interface ObjScope {
   segment?: string;
   offset?: number;
   size: number;
+  /** The bytes it covers in each segment: [segment, offset, size]. */
+  spans?: Array<[string, number, number]>;
 }
 
 export interface ObjDebugSymbol {
@@ -93,6 +95,8 @@ export interface ObjDebugSymbol {
   value: LinkExpr;
   label: boolean;
   pos: Pos;
+  /** Labels: the bytes of the line that defines them. */
+  size?: number;
   /** Imported ('import') or exported ('export') as well as local. */
   visibility: 'local' | 'export' | 'import';
 }

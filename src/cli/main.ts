@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { runCommand, type CliIo } from './run.js';
 import { disasmCommand } from './disasm.js';
 import { asmCommand } from './asm.js';
+import { linkCommand } from './link.js';
 import { benchCommand } from './vms.js';
 import { serveCommand } from './serve.js';
 import { UsageError } from './args.js';
@@ -19,6 +20,7 @@ Commands:
   run FILE      run a cc65 sim65 program or a raw binary (hyper6502 run --help)
   disasm FILE   list the instructions of a program (hyper6502 disasm --help)
   asm FILE      assemble a 6502/65C02 source, ca65 syntax (hyper6502 asm --help)
+  link OBJ...   link object files by an ld65 config (hyper6502 link --help)
   bench         emulated MHz of a pool of VMs (hyper6502 bench --help)
   serve         serve the demo page on localhost (npm start)
 
@@ -36,6 +38,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await disasmCommand(rest, io);
       case 'asm':
         return await asmCommand(rest, io);
+      case 'link':
+        return await linkCommand(rest, io);
       case 'bench':
         return await benchCommand(rest, io);
       case 'serve':
@@ -53,7 +57,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, disasm, asm, bench, serve)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, disasm, asm, link, bench, serve)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
