@@ -923,6 +923,7 @@ class Assembly {
         const s = resolve();
         if (!s) return undefined;
         if (s.imported !== undefined && !s.defined) return s.imported;
+        if (s.global && !s.defined) return s.global.size || ABS;
         if (s.addrSize) return s.addrSize;
         return undefined;
       },
@@ -1049,7 +1050,7 @@ class Assembly {
             const target = this.scopeNamed(path, scope);
             if (target?.size !== undefined) return target.size;
             const sym = this.lookup(path, scope, owner, false);
-            if (sym?.scope && (sym as Sym & { size?: number }).size !== undefined) return (sym as Sym & { size?: number }).size!;
+            if (sym?.size !== undefined) return sym.size;
             throw new Unknown(`.sizeof(${path}): no scope, struct or sized symbol of that name (yet)`, column);
           },
         };
@@ -1696,31 +1697,42 @@ class Assembly {
   private struct(cursor: Cursor, t: Token, union: boolean): void {
     const n = cursor.peek()?.kind === 'ident' ? cursor.next() : undefined;
     this.expectEnd(cursor);
-    const scope = new Scope(n?.text ?? '', 'struct', this.scope);
-    if (n) this.scope.children.set(n.text, scope);
-    scope.index = this.scopes.length;
-    this.scopes.push(scope);
+    let scope = this.scope;
+    if (n) {
+      scope = new Scope(n.text, 'struct', this.scope);
+      this.scope.children.set(n.text, scope);
+      scope.index = this.scopes.length;
+      this.scopes.push(scope);
+    }
+    const size = this.structBody(scope, 0, union, t);
+    if (n) scope.size = size;
+  }
+
+  /** The next source line of the current frame, as tokens (struct and enum bodies read their lines themselves). */
+  private nextLine(): Cursor | undefined {
+    const frame = this.frames[this.frames.length - 1];
+    if (frame.index >= frame.lines.length) return undefined;
+    const source = frame.lines[frame.index++];
+    const listing: ListingLine = { file: frame.file, line: source.line, text: source.text, bytes: [], errors: [] };
+    if (frame.listingLines) this.lines.push(listing);
+    this.where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, chain: frame.chain, listing };
+    let tokens = source.tokens ?? tokenize(source.text, this.lexOptions());
+    if (frame.params || frame.locals) tokens = this.substitute(tokens, frame);
+    return new Cursor(this.expandDefines(tokens, 0), source.text.length + 1);
+  }
+
+  /**
+   * Members of a struct or union, until its end: "name .byte [n]", .word, .addr, .dword,
+   * .faraddr, .res n, .tag s, and nested .struct/.union whose members join this scope.
+   * Returns the size.
+   */
+  private structBody(scope: Scope, base: number, union: boolean, t: Token): number {
     let offset = 0;
     let size = 0;
-    const frame = this.frames[this.frames.length - 1];
-    // Members: "name .byte", ".word", ".res n", ".tag s", nested .struct/.union, until .endstruct/.endunion.
-    while (frame.index < frame.lines.length) {
-      const source = frame.lines[frame.index++];
-      const listing: ListingLine = { file: frame.file, line: source.line, text: source.text, bytes: [], errors: [] };
-      if (frame.listingLines) this.lines.push(listing);
-      this.where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, chain: frame.chain, listing };
-      let tokens = source.tokens ?? tokenize(source.text, this.lexOptions());
-      if (frame.params || frame.locals) tokens = this.substitute(tokens, frame);
-      tokens = this.expandDefines(tokens, 0);
-      if (!tokens.length) continue;
-      const c = new Cursor(tokens, source.text.length + 1);
-      const end = c.peek()!.text.toUpperCase();
-      if (end === '.ENDSTRUCT' || end === '.ENDUNION') {
-        scope.size = union ? size : offset;
-        return;
-      }
-      let member: Token | undefined;
-      if (c.peek()!.kind === 'ident') member = c.next();
+    for (let c = this.nextLine(); c; c = this.nextLine()) {
+      if (c.done) continue;
+      if (c.at('.ENDSTRUCT') || c.at('.ENDUNION')) return union ? size : offset;
+      const member = c.peek()!.kind === 'ident' ? c.next() : undefined;
       let bytes = 0;
       if (!c.done) {
         const d = c.next();
@@ -1737,19 +1749,16 @@ class Assembly {
           if (target?.size === undefined) throw new SourceError(`.tag ${tag.text}: no struct of that name`, tag.column);
           bytes = target.size * (c.accept(',') ? this.constant(c, 'the count') : 1);
         } else if (dn === '.STRUCT' || dn === '.UNION') {
-          const saved = this.scope;
-          this.scope = scope;
-          this.struct(new Cursor([]), d, dn === '.UNION');
-          const inner = [...scope.children.values()].pop()!;
-          this.scope = saved;
-          bytes = inner.size ?? 0;
+          bytes = this.structBody(scope, base + (union ? 0 : offset), dn === '.UNION', d);
         } else throw new SourceError(`${d.text} cannot be a struct member (use .byte, .word, .dword, .faraddr, .res or .tag)`, d.column);
       }
       if (member) {
         const sym = this.symbolIn(scope, member.text);
+        this.checkRedefinition(sym, member, 'equate');
         sym.kind = 'equate';
-        sym.value = union ? 0 : offset;
+        sym.value = base + (union ? 0 : offset);
         sym.addrSize = constSize(sym.value as number);
+        sym.size = bytes;
         sym.where = this.where;
       }
       if (union) size = Math.max(size, bytes);
@@ -1880,17 +1889,18 @@ class Assembly {
   // ---- the end: fixups, exports, the object
 
   private finish(): ObjectModule {
-    const fixups = new Map<Segment, ObjFixup[]>();
-    for (const s of this.segments.values()) fixups.set(s, []);
-    for (const p of this.pending) this.resolve(p, fixups.get(p.segment)!);
-    const exports: ObjectModule['exports'] = [];
-    const imports: ObjectModule['imports'] = [];
+    // A .global symbol that the module does not define is an import.
     for (const sym of this.allSymbols()) {
       if (sym.global && !sym.defined && sym.imported === undefined) {
         sym.imported = sym.global.size || ABS;
         sym.importPos.push(sym.global.pos);
       }
     }
+    const fixups = new Map<Segment, ObjFixup[]>();
+    for (const s of this.segments.values()) fixups.set(s, []);
+    for (const p of this.pending) this.resolve(p, fixups.get(p.segment)!);
+    const exports: ObjectModule['exports'] = [];
+    const imports: ObjectModule['imports'] = [];
     for (const sym of this.allSymbols()) {
       if (sym.exported) {
         if (!sym.defined) {
