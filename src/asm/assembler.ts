@@ -789,7 +789,7 @@ class Assembly {
       if (kind === 'var') throw new SourceError(`the value of .set must be known on this line: ${err.what}`, err.column);
       sym.expr = expr;
     }
-    sym.addrSize = sym.value !== undefined ? this.sizeOfValue(sym.value) : 0;
+    sym.addrSize = sym.value !== undefined ? this.sizeOfValue(sym.value) : this.treeSize(expr);
     if (expr.kind === 'value' && expr.size) sym.addrSize = expr.size;
     if (!wasVar) this.defined(sym, t);
     else sym.where = this.where;
@@ -925,6 +925,14 @@ class Assembly {
         if (s.imported !== undefined && !s.defined) return s.imported;
         if (s.global && !s.defined) return s.global.size || ABS;
         if (s.addrSize) return s.addrSize;
+        if (s.expr && !s.evaluating) {
+          s.evaluating = true;
+          try {
+            return this.treeSize(s.expr) || undefined;
+          } finally {
+            s.evaluating = false;
+          }
+        }
         return undefined;
       },
     };
@@ -1178,6 +1186,7 @@ class Assembly {
   private instruction(mnemonic: Token, cursor: Cursor): void {
     const modes = this.set.modes(mnemonic.text);
     if (!modes) throw new SourceError(explainUnknown(mnemonic.text, this.set), mnemonic.column);
+    if (modes.has('zpr')) return this.bitBranch(modes.get('zpr')!, cursor);
     const operand = parseOperand(cursor, this.hooks());
     const upper = mnemonic.text.toUpperCase();
     const info = this.chooseOpcode(upper, modes, operand);
@@ -1198,6 +1207,20 @@ class Assembly {
         this.emitExpr(operand.value, 1, 'zp', `${info.mnemonic}`);
         return this.emitExpr(operand.target, 1, 'branch', 'branch target', this.pcAfter(1));
     }
+  }
+
+  /**
+   * BBR/BBS zp, target: as in ca65, each operand is read after the bytes before
+   * it are out, so `*` in the target is the address of the offset byte.
+   */
+  private bitBranch(info: OpcodeInfo, cursor: Cursor): void {
+    this.checkRoom(3);
+    this.emitBytes([info.opcode]);
+    this.emitExpr(this.expression(cursor), 1, 'zp', info.mnemonic);
+    cursor.expect(',', "',' and the branch target");
+    const target = this.expression(cursor);
+    this.expectEnd(cursor);
+    this.emitExpr(target, 1, 'branch', 'branch target', this.pcAfter(1));
   }
 
   private pcAfter(n: number): Value {
@@ -1387,6 +1410,8 @@ class Assembly {
         const target = this.scopeNamed(path.text, this.scope);
         if (target?.size === undefined) throw new SourceError(`.tag ${path.text}: no struct of that name`, path.column);
         this.expectEnd(cursor);
+        this.checkRoom(target.size);
+        this.segment.addFill(target.size);
         return this.emitBytes(new Array(target.size).fill(0));
       }
       case '.MACRO': case '.MAC': {

@@ -93,10 +93,11 @@ export function compareLibsrcFile(path: string): { ours: Uint8Array; theirs: Uin
   const program = assembleWith(path, options);
   const own = program.errors.filter((e) => !program.imageErrors.includes(e));
   if (own.length) throw new Error(own.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`).join('\n'));
+  // Zero-page imports two bytes apart in name order (ptr3 then ptr4, as cc65's zeropage.s has them).
   let stub = '';
-  program.object.imports.forEach((imp, i) => {
-    stub += imp.addrSize === 'zeropage' ? `.exportzp ${imp.name} = $${(0x80 + (i % 0x70)).toString(16)}\n` : `.export ${imp.name} = $${(0x4000 + 16 * i).toString(16)}\n`;
-  });
+  const zp = program.object.imports.filter((i) => i.addrSize === 'zeropage').map((i) => i.name).sort();
+  zp.forEach((name, i) => (stub += `.exportzp ${name} = $${(0x80 + ((2 * i) % 0x78)).toString(16)}\n`));
+  program.object.imports.filter((i) => i.addrSize !== 'zeropage').forEach((imp, i) => (stub += `.export ${imp.name} = $${(0x4000 + 16 * i).toString(16)}\n`));
   const segments = program.object.segments.map((s) => s.name);
   const cfg = `MEMORY {
   ZP: start = $0000, size = $0100, type = rw, file = "";
