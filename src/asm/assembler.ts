@@ -215,6 +215,25 @@ class Sym {
   }
 }
 
+/** An expression node naming a symbol (one object, no closures: there is one per reference). */
+class SymbolReference {
+  readonly kind = 'symbol';
+  constructor(
+    private readonly assembly: Assembly,
+    readonly name: string,
+    readonly column: number,
+    readonly scope: Scope,
+    readonly owner: Sym | undefined,
+    public sym: Sym | undefined,
+  ) {}
+  get(): Value {
+    return this.assembly.referenceValue(this);
+  }
+  addrSize(): number | undefined {
+    return this.assembly.referenceSize(this);
+  }
+}
+
 class Segment {
   readonly bytes: number[] = [];
   readonly fixups: Array<ObjFixup & { where: Where }> = [];
@@ -224,7 +243,11 @@ class Segment {
   org?: { address: number; offset: number };
   /** Every .org/.reloc switch: the one-step image places the bytes after it. */
   readonly marks: Array<{ offset: number; address?: number }> = [];
-  constructor(readonly name: string, readonly addrSize: number, readonly index: number) {}
+  /** Its base in linear values: 's:NAME'. */
+  readonly key: string;
+  constructor(readonly name: string, readonly addrSize: number, readonly index: number) {
+    this.key = 's:' + name;
+  }
   get size(): number {
     return this.bytes.length;
   }
@@ -289,6 +312,9 @@ class Assembly {
   private readonly assertions: Array<{ expr: Expr; action: 'warning' | 'error'; message: string; where: Where; column: number; ld: boolean }> = [];
   private readonly spans: ObjSpan[] = [];
   private readonly symbolOrder: Sym[] = [];
+  private readonly ordered = new Set<Sym>();
+  /** A cheap local's owner: the label before it. */
+  private readonly cheapOwnerOf = new Map<Sym, Sym>();
   private readonly features = new Set<string>();
   private set: InstructionSet;
   private collecting?: { kind: 'macro' | 'repeat'; macro?: Macro; count?: number; variable?: string; body: SourceLine[]; depth: number; where: Where; column: number };
@@ -324,26 +350,35 @@ class Assembly {
     const object = this.finish();
     const image = linkImage(object, this.options.org ?? 0, this.segmentMarks(), (segment, offset) => this.lineAt(segment, offset));
     for (const e of image.errors) this.errors.push(e);
-    const symbols: Record<string, number> = {};
-    const labels: Record<string, number> = {};
-    for (const sym of this.symbolOrder) {
-      if (!sym.defined || sym.kind === 'var') continue;
-      const value = this.imageValue(sym, image.segmentBase);
-      if (value === undefined) continue;
-      const name = this.displayName(sym);
-      symbols[name] = value;
-      if (sym.kind === 'label') labels[name] = value;
-    }
-    for (const line of this.lines) {
-      if (line.segment !== undefined && line.offset !== undefined) {
-        const base = image.segmentBase(line.segment);
-        if (line.address === undefined && base !== undefined) line.address = base + line.offset;
-        line.bytes = image.bytesOf(line.segment, line.offset, line.size ?? 0);
-      }
-    }
     const errors = this.errors.slice(0, MAX_ERRORS);
     const cpu = this.set.cpu;
     const { origin, bytes } = image;
+    // The symbol tables and the listing are made when first asked for.
+    let tables: { symbols: Record<string, number>; labels: Record<string, number> } | undefined;
+    const symbolTables = () => {
+      if (tables) return tables;
+      tables = { symbols: {}, labels: {} };
+      for (const sym of this.symbolOrder) {
+        if (!sym.defined || sym.kind === 'var') continue;
+        const value = this.imageValue(sym, image.segmentBase);
+        if (value === undefined) continue;
+        const name = this.displayName(sym);
+        tables.symbols[name] = value;
+        if (sym.kind === 'label') tables.labels[name] = value;
+      }
+      return tables;
+    };
+    let listingText: string | undefined;
+    const listing = () => {
+      for (const line of this.lines) {
+        if (line.segment !== undefined && line.offset !== undefined) {
+          const base = image.segmentBase(line.segment);
+          if (line.address === undefined && base !== undefined) line.address = base + line.offset;
+          line.bytes = image.bytesOf(line.segment, line.offset, line.size ?? 0);
+        }
+      }
+      return formatListing(this.lines);
+    };
     return {
       ok: errors.length === 0,
       errors,
@@ -353,15 +388,22 @@ class Assembly {
       object,
       origin,
       bytes,
-      symbols,
-      labels,
-      listing: formatListing(this.lines),
+      get symbols() {
+        return symbolTables().symbols;
+      },
+      get labels() {
+        return symbolTables().labels;
+      },
+      get listing() {
+        return (listingText ??= listing());
+      },
       toPrg: (opts = {}) => sim65Program(bytes, origin, cpu, opts.reset ?? origin),
     };
   }
 
   private displayName(sym: Sym): string {
-    for (const [owner, map] of this.cheap) if (owner && map.get(sym.name) === sym) return `${this.displayName(owner)}${sym.name}`;
+    const owner = this.cheapOwnerOf.get(sym);
+    if (owner) return `${this.displayName(owner)}${sym.name}`;
     const path = sym.scope.path;
     return path ? `${path}::${sym.name}` : sym.name;
   }
@@ -455,7 +497,7 @@ class Assembly {
       }
       return;
     }
-    this.guarded(() => {
+    try {
       if (frame.params || frame.locals) tokens = this.substitute(tokens, frame);
       tokens = this.expandDefines(tokens, 0);
       const start = this.segment.size;
@@ -471,17 +513,23 @@ class Assembly {
         for (const l of this.lineLabels) l.size = segment.size - start;
         if (this.options.debugInfo) this.spans.push({ segment: segment.name, offset: start, size: segment.size - start, pos: this.pos(1), type: this.where.chain.length ? 'macro' : 'asm' });
       }
-    });
+    } catch (err) {
+      this.report(err);
+    }
   }
 
   private guarded(work: () => void): void {
     try {
       work();
     } catch (err) {
-      if (err instanceof SourceError) this.errorAt(this.where, err.column, err.message);
-      else if (err instanceof Unknown) this.errorAt(this.where, err.column, err.what);
-      else throw err;
+      this.report(err);
     }
+  }
+
+  private report(err: unknown): void {
+    if (err instanceof SourceError) this.errorAt(this.where, err.column, err.message);
+    else if (err instanceof Unknown) this.errorAt(this.where, err.column, err.what);
+    else throw err;
   }
 
   private active(): boolean {
@@ -738,6 +786,7 @@ class Assembly {
       if (!sym) {
         sym = new Sym(t.text, this.scope);
         map.set(t.text, sym);
+        if (this.cheapOwner) this.cheapOwnerOf.set(sym, this.cheapOwner);
       }
       return sym;
     }
@@ -762,12 +811,18 @@ class Assembly {
     this.lineLabels.push(sym);
   }
 
+  private order(sym: Sym): void {
+    if (this.ordered.has(sym)) return;
+    this.ordered.add(sym);
+    this.symbolOrder.push(sym);
+  }
+
   private defined(sym: Sym, t: Token): void {
     sym.where = this.where;
     if (!t.text.startsWith('@')) {
       if (sym.kind === 'label') this.cheapOwner = sym;
     }
-    if (!this.symbolOrder.includes(sym) || sym.kind !== 'var') this.symbolOrder.push(sym);
+    this.order(sym);
     if (sym.global) {
       sym.exported = sym.global;
       sym.global = undefined;
@@ -824,17 +879,18 @@ class Assembly {
       if (!sym && create) {
         sym = new Sym(path, scope);
         map!.set(path, sym);
+        if (owner) this.cheapOwnerOf.set(sym, owner);
       }
       return sym;
     }
-    const parts = path.split('::');
-    if (parts.length === 1) {
+    if (path.indexOf('::') < 0) {
       for (let s: Scope | undefined = scope; s; s = s.parent) {
         const sym = s.symbols.get(path);
         if (sym && (sym.defined || sym.imported !== undefined || sym.global || sym.exported)) return sym;
       }
       return create ? this.symbolIn(scope, path) : undefined;
     }
+    const parts = path.split('::');
     let at: Scope | undefined;
     if (parts[0] === '') at = this.global;
     else {
@@ -892,50 +948,50 @@ class Assembly {
   }
 
   private symbolReference(path: string, t: Token): Expr {
-    const scope = this.scope;
-    const owner = this.cheapOwner;
-    let sym = this.lookup(path, scope, owner, false);
+    const sym = this.lookup(path, this.scope, this.cheapOwner, false);
     if (sym?.kind === 'var') return { kind: 'value', value: sym.value!, column: t.column };
     if (sym) sym.referenced = true;
-    const resolve = (): Sym | undefined => {
-      if (sym?.defined || sym?.imported !== undefined) return sym;
-      const found = this.lookup(path, scope, owner, false);
-      if (found) {
-        found.referenced = true;
-        if (found.defined || found.imported !== undefined) sym = found;
-        return found;
-      }
-      return undefined;
-    };
-    if (!sym) {
+    else {
       // Remember the reference so that .ifref and the import list see it.
-      const placeholder = this.lookup(path, scope, owner, !path.includes('::') || true);
+      const placeholder = this.lookup(path, this.scope, this.cheapOwner, true);
       if (placeholder) placeholder.referenced = true;
     }
-    return {
-      kind: 'symbol', name: path, column: t.column,
-      get: () => {
-        const s = resolve();
-        if (!s) throw new Unknown(`undefined symbol '${path}'`, t.column, path);
-        return this.valueOf(s, t.column);
-      },
-      addrSize: () => {
-        const s = resolve();
-        if (!s) return undefined;
-        if (s.imported !== undefined && !s.defined) return s.imported;
-        if (s.global && !s.defined) return s.global.size || ABS;
-        if (s.addrSize) return s.addrSize;
-        if (s.expr && !s.evaluating) {
-          s.evaluating = true;
-          try {
-            return this.treeSize(s.expr) || undefined;
-          } finally {
-            s.evaluating = false;
-          }
-        }
-        return undefined;
-      },
-    };
+    return new SymbolReference(this, path, t.column, this.scope, this.cheapOwner, sym);
+  }
+
+  /** A referenced symbol, found now or later (a forward reference), looking outwards from where it was written. */
+  resolveReference(ref: SymbolReference): Sym | undefined {
+    const sym = ref.sym;
+    if (sym && (sym.defined || sym.imported !== undefined)) return sym;
+    const found = this.lookup(ref.name, ref.scope, ref.owner, false);
+    if (found) {
+      found.referenced = true;
+      if (found.defined || found.imported !== undefined) ref.sym = found;
+    }
+    return found;
+  }
+
+  referenceValue(ref: SymbolReference): Value {
+    const s = this.resolveReference(ref);
+    if (!s) throw new Unknown(`undefined symbol '${ref.name}'`, ref.column, ref.name);
+    return this.valueOf(s, ref.column);
+  }
+
+  referenceSize(ref: SymbolReference): number | undefined {
+    const s = this.resolveReference(ref);
+    if (!s) return undefined;
+    if (s.imported !== undefined && !s.defined) return s.imported;
+    if (s.global && !s.defined) return s.global.size || ABS;
+    if (s.addrSize) return s.addrSize;
+    if (s.expr && !s.evaluating) {
+      s.evaluating = true;
+      try {
+        return this.treeSize(s.expr) || undefined;
+      } finally {
+        s.evaluating = false;
+      }
+    }
+    return undefined;
   }
 
   // ---- built-in functions in expressions
@@ -1099,7 +1155,7 @@ class Assembly {
   private pcValue(): Value {
     const s = this.segment;
     if (s.org) return (s.org.address + s.size - s.org.offset) | 0;
-    return s.size === 0 ? { k: 0, terms: { ['s:' + s.name]: 1 } } : { k: s.size, terms: { ['s:' + s.name]: 1 } };
+    return { k: s.size, terms: { [s.key]: 1 } };
   }
 
   private sizeOfValue(v: Value): number {
@@ -1652,7 +1708,7 @@ class Assembly {
     if (sym.imported !== undefined && sym.imported !== size) throw new SourceError(`symbol '${t.text}' was imported with another address size`, t.column);
     sym.imported = size;
     sym.importPos.push(this.pos(t.column));
-    if (!this.symbolOrder.includes(sym)) this.symbolOrder.push(sym);
+    this.order(sym);
   }
 
   private exportList(cursor: Cursor, size: number): void {
@@ -1831,7 +1887,7 @@ class Assembly {
       sym.value = next;
       sym.addrSize = constSize(next);
       sym.where = this.where;
-      this.symbolOrder.push(sym);
+      this.order(sym);
       next++;
     }
     throw new SourceError(`${t.text} has no .endenum`, t.column);

@@ -36,11 +36,9 @@ export type Expr =
   | { kind: 'unary'; op: string; operand: Expr; column: number }
   | { kind: 'binary'; op: string; left: Expr; right: Expr; column: number };
 
-/** A value that is not known yet (a forward reference, an undefined symbol). */
-export class Unknown extends Error {
-  constructor(readonly what: string, readonly column: number, readonly undefinedName?: string) {
-    super(what);
-  }
+/** A value that is not known yet (a forward reference, an undefined symbol). Thrown often, so no Error (no stack trace). */
+export class Unknown {
+  constructor(readonly what: string, readonly column: number, readonly undefinedName?: string) {}
 }
 
 export interface ParseHooks {
@@ -253,7 +251,9 @@ export function toLinkExpr(v: Value): LinkExpr {
   if (typeof v === 'number') return v;
   if ('tree' in v) return v.tree;
   let e: LinkExpr | undefined;
-  for (const key of Object.keys(v.terms).sort()) {
+  const keys = Object.keys(v.terms);
+  if (keys.length > 1) keys.sort();
+  for (const key of keys) {
     const base: LinkExpr = key.startsWith('s:') ? ['seg', key.slice(2)] : ['imp', key.slice(2)];
     const c = v.terms[key];
     const term: LinkExpr = c === 1 ? base : ['*', c, base];

@@ -30,6 +30,7 @@ export class SourceError extends Error {
 }
 
 const TWO_CHAR_OPS = new Set([':=', '<<', '>>', '<=', '>=', '<>', '!=', '&&', '||', '::']);
+const TWO_CHAR_STARTS = new Set([...TWO_CHAR_OPS].map((o) => o.charCodeAt(0)));
 const ONE_CHAR_OPS = new Set(['(', ')', ',', '#', ':', '=', '+', '-', '*', '/', '&', '|', '^', '~', '<', '>', '!', '[', ']', '{', '}']);
 
 function isIdStart(c: number): boolean {
@@ -155,8 +156,8 @@ export function tokenize(line: string, options: LexOptions = {}): Token[] {
       tokens.push({ kind: 'unnamed', text: line.slice(start, i), value: (forward ? 1 : -1) * (i - start - 1), column: start + 1 });
       continue;
     }
-    const two = line.slice(i, i + 2);
-    if (TWO_CHAR_OPS.has(two)) {
+    const two = TWO_CHAR_STARTS.has(c) ? line.slice(i, i + 2) : '';
+    if (two.length === 2 && TWO_CHAR_OPS.has(two)) {
       tokens.push({ kind: 'op', text: two, value: 0, column: start + 1 });
       i += 2;
       continue;

@@ -44,7 +44,8 @@ export const MAX_SOURCE_BYTES = 16 << 20;
 /** Reads a file for the assembler, refusing a device, a folder or one over maxBytes before reading it. */
 export function readSourceFile(path: string, maxBytes = MAX_SOURCE_BYTES): Buffer {
   const info = statSync(path);
-  if (!info.isFile()) throw new Error(`${path} is not a regular file`);
+  if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+  if (!info.isFile()) throw new Error(`${path} is not a regular file (a device or a pipe has no end to read to)`);
   if (info.size > maxBytes) throw new Error(`${path} is ${info.size} bytes, more than the ${maxBytes} a source may read`);
   return readFileSync(path);
 }
