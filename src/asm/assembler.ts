@@ -275,6 +275,8 @@ interface PendingFixup {
 
 const DEFAULT_SEGMENTS: Array<[string, number]> = [['CODE', ABS], ['RODATA', ABS], ['BSS', ABS], ['DATA', ABS], ['ZEROPAGE', ZP], ['NULL', ABS]];
 const MAX_NESTING = 256;
+/** How long a chain of symbols defined by symbols may be. */
+const MAX_SYMBOL_DEPTH = 400;
 const MAX_ERRORS = 1000;
 const DEFAULT_MAX_FILE = 16 << 20;
 const FEATURES = new Set([
@@ -851,19 +853,25 @@ class Assembly {
     if (kind === 'label' && !t.text.startsWith('@')) this.cheapOwner = sym;
   }
 
+  private valueDepth = 0;
+
   /** A symbol's value; throws Unknown while it has none. */
   private valueOf(sym: Sym, column = 1): Value {
     if (sym.value !== undefined) return sym.value;
     if (sym.expr) {
       if (sym.evaluating) throw new Unknown(`'${sym.name}' has no value: its definition uses an undefined symbol, or itself`, column);
+      if (this.valueDepth >= MAX_SYMBOL_DEPTH) throw new SourceError(`'${sym.name}' is defined through more than ${MAX_SYMBOL_DEPTH} other symbols`, column);
       sym.evaluating = true;
+      this.valueDepth++;
       try {
-        return evaluate(sym.expr);
+        // Known once, known for good: symbols other than .set ones are not redefined.
+        return (sym.value = evaluate(sym.expr));
       } catch (err) {
         if (err instanceof Unknown) throw new Unknown(`'${sym.name}' has no value: its definition uses an undefined symbol, or itself`, column, err.undefinedName);
         throw err;
       } finally {
         sym.evaluating = false;
+        this.valueDepth--;
       }
     }
     if (sym.imported !== undefined) return { k: 0, terms: { ['i:' + sym.name]: 1 } };
@@ -983,12 +991,14 @@ class Assembly {
     if (s.imported !== undefined && !s.defined) return s.imported;
     if (s.global && !s.defined) return s.global.size || ABS;
     if (s.addrSize) return s.addrSize;
-    if (s.expr && !s.evaluating) {
+    if (s.expr && !s.evaluating && this.valueDepth < MAX_SYMBOL_DEPTH) {
       s.evaluating = true;
+      this.valueDepth++;
       try {
         return this.treeSize(s.expr) || undefined;
       } finally {
         s.evaluating = false;
+        this.valueDepth--;
       }
     }
     return undefined;
@@ -1970,6 +1980,21 @@ class Assembly {
   // ---- the end: fixups, exports, the object
 
   private finish(): ObjectModule {
+    // Last defined first: a chain of equates then resolves one link at a time.
+    for (const sym of [...this.symbolOrder].reverse()) {
+      if (sym.expr && sym.value === undefined && sym.where) {
+        try {
+          sym.evaluating = true;
+          sym.value = evaluate(sym.expr);
+        } catch (err) {
+          if (err instanceof Unknown) this.errorAt(sym.where, err.column, err.what);
+          else if (err instanceof SourceError) this.errorAt(sym.where, err.column, err.message);
+          else throw err;
+        } finally {
+          sym.evaluating = false;
+        }
+      }
+    }
     // A .global symbol that the module does not define is an import.
     for (const sym of this.allSymbols()) {
       if (sym.global && !sym.defined && sym.imported === undefined) {
@@ -2015,20 +2040,6 @@ class Assembly {
     }));
     const module: ObjectModule = { format: 'hyper6502-object', version: 1, source: this.fileName, files: this.files, segments, imports, exports, assertions };
     if (this.options.debugInfo) module.debug = { spans: this.spans, scopes: this.debugScopes(), symbols: this.debugSymbols() };
-    for (const sym of this.symbolOrder) {
-      if (sym.expr && sym.where) {
-        try {
-          sym.evaluating = true;
-          evaluate(sym.expr);
-        } catch (err) {
-          if (err instanceof Unknown) this.errorAt(sym.where, err.column, err.what);
-          else if (err instanceof SourceError) this.errorAt(sym.where, err.column, err.message);
-          else throw err;
-        } finally {
-          sym.evaluating = false;
-        }
-      }
-    }
     const order = (e: AsmError) => this.errorOrder.get(e) ?? Infinity;
     this.errors.sort((a, b) => order(a) - order(b) || (a.file === b.file && a.line === b.line ? a.column - b.column : 0));
     return module;

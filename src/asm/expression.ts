@@ -139,12 +139,18 @@ export function parseExpression(cursor: Cursor, hooks: ParseHooks): Expr {
   }
 }
 
+/** How many binary operators one expression may have (the tree is as deep as the chain is long). */
+export const MAX_OPERATORS = 1000;
+let operators = 0;
+
 function parseBinary(cursor: Cursor, level: number, hooks: ParseHooks): Expr {
   if (level === BINARY_LEVELS.length) return parseUnary(cursor, hooks);
+  if (level === 0 && depth === 1) operators = 0;
   let left = parseBinary(cursor, level + 1, hooks);
   for (;;) {
     const op = operatorAt(cursor, BINARY_SETS[level]);
     if (!op) return left;
+    if (++operators > MAX_OPERATORS) throw new SourceError(`expression has more than ${MAX_OPERATORS} operators`, cursor.column);
     const column = cursor.next().column;
     const right = parseBinary(cursor, level + 1, hooks);
     left = { kind: 'binary', op: CANONICAL[op] ?? op, left, right, column };
@@ -354,7 +360,7 @@ export function binaryNumber(op: string, l: number, r: number, column: number): 
 }
 
 /** The expression's value; throws Unknown while a symbol in it has none, SourceError for bad arithmetic. */
-export function evaluate(expr: Expr, depthLeft = MAX_EXPRESSION_DEPTH * 2): Value {
+export function evaluate(expr: Expr, depthLeft = MAX_OPERATORS + MAX_EXPRESSION_DEPTH * 2): Value {
   switch (expr.kind) {
     case 'number':
       return expr.value;
@@ -389,7 +395,8 @@ export function constantNow(expr: Expr): number | undefined {
 
 /** The column where an expression starts (a binary expression's column is its operator's). */
 export function startColumn(e: Expr): number {
-  return e.kind === 'binary' ? startColumn(e.left) : e.column;
+  while (e.kind === 'binary') e = e.left;
+  return e.column;
 }
 
 /** Evaluate a linker expression: `base` gives segment starts and imports. */

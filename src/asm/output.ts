@@ -51,9 +51,16 @@ export function formatAsmWarning(e: AsmError): string {
   return formatDiagnostic(e, 'warning');
 }
 
+const MAX_NOTES = 10;
+
 function formatDiagnostic(e: AsmError, kind: 'error' | 'warning'): string {
   let text = `${e.file}:${e.line}:${e.column}: ${kind}: ${e.message}`;
-  for (const n of e.notes ?? []) text += `\n${n.file}:${n.line}:${n.column}: note: ${n.message}`;
+  const notes = e.notes ?? [];
+  // A deep recursion shows its first and last expansions.
+  const shown = notes.length > MAX_NOTES ? [...notes.slice(0, MAX_NOTES / 2), undefined, ...notes.slice(-MAX_NOTES / 2)] : notes;
+  for (const n of shown) {
+    text += n ? `\n${n.file}:${n.line}:${n.column}: note: ${n.message}` : `\n... ${notes.length - MAX_NOTES} more expansions ...`;
+  }
   return text;
 }
 
