@@ -286,7 +286,7 @@ const FEATURES = new Set([
   'dollar_in_identifiers', 'long_jsr_jmp_rts',
 ]);
 const IGNORED = new Set([
-  '.LIST', '.LISTBYTES', '.PAGELENGTH', '.PAGELEN', '.DEBUGINFO', '.DBG', '.FILEOPT', '.FOPT', '.SMART', '.AUTOIMPORT',
+  '.LIST', '.LISTBYTES', '.PAGELENGTH', '.PAGELEN', '.DBG', '.FILEOPT', '.FOPT', '.SMART', '.AUTOIMPORT',
   '.CASE', '.WARNINGS', '.I8', '.I16', '.A8', '.A16', '.LOCALCHAR', '.MACPACK_NONE',
 ]);
 
@@ -327,12 +327,14 @@ class Assembly {
   private lineLabels: Sym[] = [];
   private readonly errorOrder = new Map<AsmError, number>();
   private readonly maxFile: number;
+  private debugInfo: boolean;
 
   constructor(private readonly options: AsmOptions, private readonly fileName: string) {
     this.set = instructionSet(initialCpu(options));
     for (const [name, size] of DEFAULT_SEGMENTS) this.segments.set(name, new Segment(name, size, this.segments.size));
     this.segment = this.segments.get('CODE')!;
     this.maxFile = options.maxFileBytes ?? DEFAULT_MAX_FILE;
+    this.debugInfo = options.debugInfo ?? false;
     this.global.index = 0;
     this.scopes.push(this.global);
   }
@@ -489,7 +491,11 @@ class Assembly {
       return;
     }
     const endColumn = source.text.length + 1;
-    if (this.collecting) return this.collect(tokens, source, endColumn);
+    if (this.collecting) {
+      // A body inside a macro gets the macro's arguments now, as ca65 replays its tokens.
+      if (frame.params || frame.locals) tokens = this.substitute(tokens, frame, true);
+      return this.collect(tokens, source, endColumn);
+    }
     if (!this.active()) {
       const first = tokens[0];
       if (first?.kind === 'directive' && isConditional(first.text)) this.guarded(() => this.conditional(new Cursor(tokens, endColumn), first.text.toUpperCase()));
@@ -513,7 +519,7 @@ class Assembly {
       if (this.segment === segment && segment.size > start) {
         listing.size = segment.size - start;
         for (const l of this.lineLabels) l.size = segment.size - start;
-        if (this.options.debugInfo) this.spans.push({ segment: segment.name, offset: start, size: segment.size - start, pos: this.pos(1), type: this.where.chain.length ? 'macro' : 'asm' });
+        if (this.debugInfo) this.spans.push({ segment: segment.name, offset: start, size: segment.size - start, pos: this.pos(1), type: this.where.chain.length ? 'macro' : 'asm' });
       }
     } catch (err) {
       this.report(err);
@@ -603,10 +609,10 @@ class Assembly {
   }
 
   /** Macro parameters, .local names and .paramcount replaced in a line of a macro or .repeat. */
-  private substitute(tokens: Token[], frame: Frame): Token[] {
+  private substitute(tokens: Token[], frame: Frame, collecting = false): Token[] {
     const out: Token[] = [];
     const first = tokens[0];
-    if (first?.kind === 'directive' && first.text.toUpperCase() === '.LOCAL' && frame.locals) {
+    if (!collecting && first?.kind === 'directive' && first.text.toUpperCase() === '.LOCAL' && frame.locals) {
       for (const t of tokens.slice(1)) if (t.kind === 'ident') frame.locals.set(t.text, `LOCAL-MACRO_SYMBOL-${(++this.localSerial).toString(16).toUpperCase().padStart(4, '0')}`);
       return [];
     }
@@ -734,12 +740,14 @@ class Assembly {
     if (cursor.done) return;
     const t = cursor.next();
     if (t.kind === 'ident' && (cursor.at('=') || cursor.at(':='))) {
+      this.definitionTarget(t); // the name exists before what its value names, as in ca65
       const label = cursor.next().text === ':=';
       const expr = this.expression(cursor);
       this.expectEnd(cursor);
       return this.defineEquate(t, expr, label ? 'label' : 'equate');
     }
     if (t.kind === 'ident' && cursor.at('.SET')) {
+      this.definitionTarget(t);
       cursor.next();
       const expr = this.expression(cursor);
       this.expectEnd(cursor);
@@ -1085,6 +1093,16 @@ class Assembly {
         const e = inParens(() => this.expression(cursor));
         return number(constantNow(e) !== undefined ? 1 : 0);
       }
+      case '.STRAT': {
+        const [str, index] = inParens(() => {
+          const str = cursor.next();
+          if (str.kind !== 'string') throw new SourceError('.strat takes a string and an index', str.column);
+          cursor.expect(',', "','");
+          return [str, this.constant(cursor, 'the index of .strat')] as const;
+        });
+        if (index < 0 || index >= str.text.length) throw new SourceError(`.strat: index ${index} is outside "${str.text}"`, column);
+        return number(this.charmap[str.text.charCodeAt(index) & 0xff]);
+      }
       case '.STRLEN': {
         const s = inParens(() => cursor.next());
         if (s.kind !== 'string') throw new SourceError('.strlen takes a string', s.column);
@@ -1261,7 +1279,7 @@ class Assembly {
     if (operand.form === 'none' || operand.form === 'acc') return;
     switch (info.mode) {
       case 'imm':
-        return this.emitExpr(operand.value, 1, 'unsigned', 'immediate value');
+        return this.emitExpr(this.bounded(operand.value, 1), 1, 'unsigned', 'immediate value');
       case 'zp': case 'zpx': case 'zpy': case 'izx': case 'izy': case 'izp':
         return this.emitExpr(operand.value, 1, 'zp', `${info.mnemonic} ${MODE_SYNTAX[info.mode]}`);
       case 'abs': case 'abx': case 'aby': case 'ind': case 'iax':
@@ -1287,6 +1305,12 @@ class Assembly {
     const target = this.expression(cursor);
     this.expectEnd(cursor);
     this.emitExpr(target, 1, 'branch', 'branch target', this.pcAfter(1));
+  }
+
+  /** With .feature force_range, a value is cut to the size it goes into (ca65's bounded expressions). */
+  private bounded(e: Expr, size: number): Expr {
+    if (!this.features.has('force_range') || size > 2) return e;
+    return { kind: 'unary', op: size === 1 ? '<' : 'loword', operand: e, column: e.column };
   }
 
   private pcAfter(n: number): Value {
@@ -1430,6 +1454,27 @@ class Assembly {
         this.expectEnd(cursor);
         this.set = instructionSet(({ '.P02': '6502', '.PC02': '65C02', '.PSC02': '65SC02' } as Record<string, CpuName>)[name]);
         return;
+      case '.PUSHCPU':
+        this.expectEnd(cursor);
+        this.cpuStack.push(this.set);
+        return;
+      case '.POPCPU': {
+        this.expectEnd(cursor);
+        const set = this.cpuStack.pop();
+        if (!set) throw new SourceError('.popcpu without .pushcpu', t.column);
+        this.set = set;
+        return;
+      }
+      case '.DEBUGINFO': {
+        // .debuginfo [+|-|on|off]: as -g.
+        const arg = cursor.done ? '+' : cursor.next().text.toLowerCase();
+        this.expectEnd(cursor);
+        if (!['+', '-', 'on', 'off'].includes(arg)) throw new SourceError(`.debuginfo takes +, -, on or off, not '${arg}'`, t.column);
+        this.debugInfo = arg === '+' || arg === 'on';
+        return;
+      }
+      case '.FORCEWORD':
+        return this.data(cursor, 2);
       case '.P816': case '.P4510':
         throw new SourceError(`${t.text}: this assembler knows the 6502, 6502X, 65SC02 and 65C02`, t.column);
       case '.END':
@@ -1442,7 +1487,7 @@ class Assembly {
         this.expectEnd(cursor);
         return this.useSegment(seg.text, size, seg.column);
       }
-      case '.CODE': case '.RODATA': case '.DATA': case '.BSS': case '.ZEROPAGE':
+      case '.CODE': case '.RODATA': case '.DATA': case '.BSS': case '.ZEROPAGE': case '.NULL':
         this.expectEnd(cursor);
         return this.useSegment(name.slice(1), 0, t.column);
       case '.PUSHSEG':
@@ -1623,6 +1668,7 @@ class Assembly {
   }
 
   private readonly loadedPacks = new Set<string>();
+  private readonly cpuStack: InstructionSet[] = [];
 
   private useSegment(name: string, size: number, column: number): void {
     let s = this.segments.get(name);
@@ -1695,6 +1741,7 @@ class Assembly {
       }
       let e = this.expression(cursor);
       if (byteOf) e = { kind: 'unary', op: byteOf, operand: e, column: e.column };
+      else e = this.bounded(e, Math.abs(width));
       this.emitExpr(e, width, width === 4 ? 'any' : 'unsigned', width === 1 ? 'byte value' : width === 3 ? 'far address' : 'word value');
     } while (cursor.accept(','));
     this.expectEnd(cursor);
@@ -2039,7 +2086,7 @@ class Assembly {
       name: s.name, addrSize: SIZE_NAMES[s.addrSize], align: s.align, data: hexBytes(s.bytes), fixups: fixups.get(s)!, ...(s.fills.length ? { fills: s.fills } : {}),
     }));
     const module: ObjectModule = { format: 'hyper6502-object', version: 1, source: this.fileName, files: this.files, segments, imports, exports, assertions };
-    if (this.options.debugInfo) module.debug = { spans: this.spans, scopes: this.debugScopes(), symbols: this.debugSymbols() };
+    if (this.debugInfo) module.debug = { spans: this.spans, scopes: this.debugScopes(), symbols: this.debugSymbols() };
     const order = (e: AsmError) => this.errorOrder.get(e) ?? Infinity;
     this.errors.sort((a, b) => order(a) - order(b) || (a.file === b.file && a.line === b.line ? a.column - b.column : 0));
     return module;

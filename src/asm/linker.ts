@@ -441,7 +441,7 @@ function mapFile(r: LinkResult): string {
   });
   text += '\n\nSegment list:\n-------------\n';
   text += 'Name                   Start     End    Size  Align\n----------------------------------------------------\n';
-  const segs = r.segments.filter((s) => s.size > 0).sort((a, b) => a.address - b.address);
+  const segs = r.segments.filter((s) => s.size > 0).sort((a, b) => a.address - b.address || byName(a.name, b.name));
   for (const s of segs) text += `${s.name.padEnd(20)}  ${hex(s.address, 6)}  ${hex(s.address + s.size - 1, 6)}  ${hex(s.size, 6)}  ${hex(s.align, 5)}\n`;
   const listed = [...r.exports.values()].filter((e) => e.importers.length > 0).sort((a, b) => byName(a.name, b.name));
   const exportRows = (list: LinkedExport[]) => {

@@ -9,6 +9,7 @@
 
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { link } from '../asm/linker.js';
 import { parseLinkerConfig, ConfigError } from '../asm/ldconfig.js';
 import { readObject, ObjectError } from '../asm/object.js';
@@ -81,7 +82,7 @@ export async function linkCommand(argv: string[], io: CliIo): Promise<number> {
   try {
     result = link(modules, config, {
       output,
-      names: positionals,
+      names: positionals.map((p) => basename(p)),
       startAddress: values['start-addr'] !== undefined ? parseAddress(values['start-addr'], '--start-addr') : undefined,
     });
   } catch (err) {
