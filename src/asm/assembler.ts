@@ -873,7 +873,10 @@ class Assembly {
       this.valueDepth++;
       try {
         // Known once, known for good: symbols other than .set ones are not redefined.
-        return (sym.value = evaluate(sym.expr));
+        sym.value = evaluate(sym.expr);
+        // An address size left open by a forward reference is settled by the value, as ca65 does at the end.
+        if (!sym.addrSize) sym.addrSize = this.sizeOfValue(sym.value);
+        return sym.value;
       } catch (err) {
         if (err instanceof Unknown) throw new Unknown(`'${sym.name}' has no value: its definition uses an undefined symbol, or itself`, column, err.undefinedName);
         throw err;
@@ -2027,12 +2030,21 @@ class Assembly {
   // ---- the end: fixups, exports, the object
 
   private finish(): ObjectModule {
+    // A .global symbol that the module does not define is an import.
+    for (const sym of this.allSymbols()) {
+      if (sym.global && !sym.defined && sym.imported === undefined) {
+        sym.imported = sym.global.size || ABS;
+        sym.importPos.push(sym.global.pos);
+      }
+    }
     // Last defined first: a chain of equates then resolves one link at a time.
     for (const sym of [...this.symbolOrder].reverse()) {
       if (sym.expr && sym.value === undefined && sym.where) {
         try {
           sym.evaluating = true;
           sym.value = evaluate(sym.expr);
+          // An address size left open by a forward reference is settled by the value, as ca65 does at the end.
+          if (!sym.addrSize) sym.addrSize = this.sizeOfValue(sym.value);
         } catch (err) {
           if (err instanceof Unknown) this.errorAt(sym.where, err.column, err.what);
           else if (err instanceof SourceError) this.errorAt(sym.where, err.column, err.message);
@@ -2040,13 +2052,6 @@ class Assembly {
         } finally {
           sym.evaluating = false;
         }
-      }
-    }
-    // A .global symbol that the module does not define is an import.
-    for (const sym of this.allSymbols()) {
-      if (sym.global && !sym.defined && sym.imported === undefined) {
-        sym.imported = sym.global.size || ABS;
-        sym.importPos.push(sym.global.pos);
       }
     }
     const fixups = new Map<Segment, ObjFixup[]>();

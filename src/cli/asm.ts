@@ -27,7 +27,7 @@ a raw binary or a sim65 program (default OUT: FILE with .bin or .prg).
 
 Options:
   -o, --output OUT       the output file
-  -D NAME[=VALUE]        define a symbol (VALUE: 1024, $400 or 0x400; default 1)
+  -D NAME[=VALUE]        define a symbol (VALUE: 1024, $400 or 0x400; default 0, as ca65)
   -I DIR                 look for .include and .incbin files in DIR too
   --cpu CPU              6502, 6502X, 65SC02 or 65C02 (default 6502; .setcpu changes it)
   --undocumented         allow the undocumented NMOS opcodes (as --cpu 6502X)
@@ -93,7 +93,7 @@ export function parseDefines(list: readonly string[]): Record<string, number> {
   for (const d of list) {
     const m = /^([A-Za-z_][A-Za-z0-9_]*)(?:=(.*))?$/.exec(d);
     if (!m) throw new UsageError(`-D ${d}: expected NAME or NAME=VALUE`);
-    defines[m[1]] = m[2] === undefined ? 1 : parseNumber(m[2], `-D ${m[1]}`, 0xffffffff) | 0;
+    defines[m[1]] = m[2] === undefined ? 0 : parseNumber(m[2], `-D ${m[1]}`, 0xffffffff) | 0; // ca65: no value is 0
   }
   return defines;
 }
