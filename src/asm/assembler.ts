@@ -1437,7 +1437,11 @@ class Assembly {
       }
       case '.INCBIN': {
         const path = this.stringArgument(cursor, '.incbin');
-        const { contents } = this.read(path);
+        const { path: found, contents } = this.read(path);
+        if (!this.files.some((f) => f.name === found)) {
+          const info = this.options.fileInfo?.(found);
+          this.files.push({ name: found, size: info?.size ?? contents.length, mtime: info?.mtime ?? 0 });
+        }
         const bytes = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
         const start = cursor.accept(',') ? this.constant(cursor, 'the start of .incbin') : 0;
         const size = cursor.accept(',') ? this.constant(cursor, 'the size of .incbin') : bytes.length - start;
@@ -2112,6 +2116,8 @@ class Assembly {
 
   private debugSymbols(): ObjDebugSymbol[] {
     const out: ObjDebugSymbol[] = [];
+    const index = new Map<Sym, number>();
+    const owners: Array<[ObjDebugSymbol, Sym]> = [];
     const all = new Set<Sym>(this.allSymbols());
     for (const map of this.cheap.values()) for (const sym of map.values()) all.add(sym);
     for (const sym of [...all].sort((a, b) => b.serial - a.serial)) {
@@ -2122,11 +2128,15 @@ class Assembly {
       } catch {
         continue;
       }
+      index.set(sym, out.length);
+      const owner = this.cheapOwnerOf.get(sym);
       out.push({
         name: sym.name, scope: sym.scope.index, addrSize: SIZE_NAMES[(sym.imported ?? sym.addrSize) || ABS], value, label: sym.kind === 'label', ...(sym.size ? { size: sym.size } : {}),
         pos: sym.where ? this.pos(1, sym.where) : sym.importPos[0] ?? [0, 0, 0], visibility: sym.exported ? 'export' : sym.imported !== undefined && !sym.defined ? 'import' : 'local',
       });
+      if (owner) owners.push([out[out.length - 1], owner]);
     }
+    for (const [entry, owner] of owners) entry.parent = index.get(owner);
     return out;
   }
 

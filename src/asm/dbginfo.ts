@@ -187,7 +187,8 @@ export function writeDebugInfo(r: LinkResult): string {
       const scoped = debug.scopes.find((sc) => sc.kind === 'proc' && sc.parent === s.scope && sc.name === s.name);
       const size = scoped?.size ?? s.size;
       if (size) text += `,size=${size}`;
-      text += `,scope=${scopeBase + s.scope},def=${lineOf(s.pos, 'asm')}`;
+      text += s.parent !== undefined ? `,parent=${symBase + s.parent}` : `,scope=${scopeBase + s.scope}`;
+      text += `,def=${lineOf(s.pos, 'asm')}`;
       if (s.visibility === 'import') {
         text += ',type=imp';
         const e = r.exports.get(s.name);

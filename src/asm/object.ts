@@ -97,6 +97,8 @@ export interface ObjDebugSymbol {
   pos: Pos;
   /** Labels: the bytes of the line that defines them. */
   size?: number;
+  /** Cheap locals: the index (in this list) of the label they belong to. */
+  parent?: number;
   /** Imported ('import') or exported ('export') as well as local. */
   visibility: 'local' | 'export' | 'import';
 }
