@@ -1721,7 +1721,11 @@ class Assembly {
     const read = this.options.readFile;
     if (!read) throw new SourceError(`cannot read "${name.text}": no readFile was given to assemble()`, name.column);
     const candidates = [resolveInclude(this.where.file.startsWith('<') ? this.fileName : this.where.file, name.text)];
-    if (!/^([/\\]|[A-Za-z]:[/\\])/.test(name.text)) for (const dir of this.options.includeDirs ?? []) candidates.push(resolveInclude(dir.replace(/[/\\]?$/, '/'), name.text));
+    // As ca65: the including file's folder, then the current one, then the -I folders.
+    if (!/^([/\\]|[A-Za-z]:[/\\])/.test(name.text)) {
+      if (!candidates.includes(name.text)) candidates.push(name.text);
+      for (const dir of this.options.includeDirs ?? []) candidates.push(resolveInclude(dir.replace(/[/\\]?$/, '/'), name.text));
+    }
     let firstError: unknown;
     for (const path of candidates) {
       try {

@@ -245,8 +245,8 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
         for (const p of imp.pos) list.push(`${m.files[p[0]]?.name ?? m.source}(${p[1]})`);
         continue;
       }
-      for (const p of imp.pos.length ? imp.pos : [[0, 0, 0] as Pos]) e.importers.push({ module: i, pos: p });
-      if (imp.pos.length === 0) e.importers.push({ module: i, pos: [0, 0, 0] });
+      // One import a module, where it is first declared; ld65 keeps the newest first.
+      e.importers.unshift({ module: i, pos: imp.pos[0] ?? [0, 0, 0] });
     }
   });
   for (const s of config.symbols) if (s.type === 'import' && !exports.has(s.name)) unresolved.set(s.name, [`${config.file}(${s.line})`]);

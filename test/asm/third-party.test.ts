@@ -5,8 +5,10 @@
 //   HYPER6502_MSBASIC=/path/to/msbasic npx vitest run test/asm/third-party.test.ts
 //
 // Origin: github.com/mist64/msbasic at ef822f46cd20b08d90a78805e29b66bd15d553ac
-// (Microsoft BASIC for 6502, nine targets, built as its make.sh does:
-// `ca65 -D TARGET msbasic.s`, `ld65 -C TARGET.cfg ... -Ln`).
+// (Microsoft BASIC for 6502, nine targets) or its fork github.com/beneater/msbasic
+// at f41cac4b064fa7c0bd20c8c33387b2a1c32a8da1 (ten, with Ben Eater's), built as
+// their make.sh does: `ca65 -D TARGET msbasic.s`, `ld65 -C TARGET.cfg ... -Ln`;
+// the targets are read from make.sh. Results: THIRD-PARTY.md.
 import { describe, it, expect } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +21,8 @@ const MSBASIC = process.env.HYPER6502_MSBASIC;
 const present = !!MSBASIC && existsSync(join(MSBASIC, 'msbasic.s'));
 if (!present) console.warn('SKIPPED (opt-in): set HYPER6502_MSBASIC to a checkout of mist64/msbasic (ef822f4) to compare its builds with ca65 + ld65');
 
-const TARGETS = ['cbmbasic1', 'cbmbasic2', 'kbdbasic', 'osi', 'kb9', 'applesoft', 'microtan', 'aim65', 'sym1'];
+/** The targets make.sh builds: "for i in cbmbasic1 cbmbasic2 ...; do". */
+const TARGETS = present ? (/for i in ([^;]*);/.exec(readFileSync(join(MSBASIC!, 'make.sh'), 'utf8'))?.[1].trim().split(/\s+/) ?? []) : [];
 
 async function hyper(argv: string[]): Promise<string> {
   let err = '';
