@@ -498,7 +498,13 @@ class Assembly {
     }
     if (!this.active()) {
       const first = tokens[0];
-      if (first?.kind === 'directive' && isConditional(first.text)) this.guarded(() => this.conditional(new Cursor(tokens, endColumn), first.text.toUpperCase()));
+      if (first?.kind === 'directive' && isConditional(first.text)) {
+        this.guarded(() => {
+          // An .elseif may be taken: its condition sees the macro's arguments and the .defines.
+          if (frame.params || frame.locals) tokens = this.substitute(tokens, frame, true);
+          this.conditional(new Cursor(this.expandDefines(tokens, 0), endColumn), first.text.toUpperCase());
+        });
+      }
       if (this.active()) {
         listing.segment = this.segment.name;
         listing.offset = this.segment.size;
@@ -659,7 +665,8 @@ class Assembly {
             args = splitArguments(new Cursor(tokens.slice(i + 1)));
             i = tokens.length;
           }
-          const map = new Map(def.params.map((p, k) => [p, args[k] ?? []]));
+          // Arguments are expanded first: ADD(1, ADD(2, 3)).
+          const map = new Map(def.params.map((p, k) => [p, this.expandDefines(args[k] ?? [], depth + 1, except)]));
           body = body.flatMap((b) => (b.kind === 'ident' && map.has(b.text) ? map.get(b.text)! : [b]));
         }
         const inner = new Set(except);

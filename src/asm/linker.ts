@@ -65,6 +65,8 @@ export interface LinkResult {
   map: string;
   modules: ObjectModule[];
   names: string[];
+  /** The configuration's file name, for messages and the map. */
+  configFile: string;
   memory: Array<{ area: MemoryArea; start: number; size: number; used: number; fileOffset: number }>;
   /** The run address of a module's segment part. */
   sectionBase(module: number, segment: string): number | undefined;
@@ -137,7 +139,7 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
   }
 
   const defineSymbol = (name: string, value: number, label = true) => {
-    if (!exports.has(name)) exports.set(name, { name, value, module: -1, label, addrSize: value < 0x100 ? 'zeropage' : 'absolute', importers: [] });
+    if (!exports.has(name)) exports.set(name, { name, value, module: -1, label, addrSize: 'absolute', importers: [] });
   };
   // Config symbols: export and weak first, since memory areas may use them.
   const configValue = (e: ConfigExpr): number => {
@@ -154,6 +156,7 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
         const x = exports.get(e.name);
         if (!x) throw new ConfigError(`${config.file}:${e.line}: symbol '${e.name}' is not defined`);
         if (x.expr !== undefined) throw new ConfigError(`${config.file}:${e.line}: symbol '${e.name}' is not constant in the config`);
+        x.importers.push({ module: -1, pos: [-1, e.line, 0] }); // the config uses it, as ld65 counts
         return x.value;
       }
     }
@@ -165,7 +168,7 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
       continue;
     }
     const value = configValue(s.value!);
-    exports.set(s.name, { name: s.name, value, module: -1, label: false, addrSize: value >= 0 && value < 0x100 ? 'zeropage' : 'absolute', importers: [] });
+    exports.set(s.name, { name: s.name, value, module: -1, label: false, addrSize: 'absolute', importers: [] });
   }
 
   // Place the segments memory area by memory area.
@@ -380,7 +383,7 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
   });
 
   const result: LinkResult = {
-    errors, warnings, files, segments: placed, exports, labels: '', map: '', modules, names, memory, sectionBase,
+    errors, warnings, files, segments: placed, exports, labels: '', map: '', modules, names, configFile: config.file, memory, sectionBase,
   };
   result.labels = labelFile(result);
   result.map = mapFile(result);
@@ -462,6 +465,10 @@ function mapFile(r: LinkResult): string {
   for (const e of listed) {
     text += `${e.name} (${e.module < 0 ? '[linker generated]' : r.names[e.module]}):\n`;
     for (const imp of e.importers) {
+      if (imp.module < 0) {
+        text += `    ${'[linker generated]'.padEnd(25)} ${r.configFile}(${imp.pos[1]})\n`;
+        continue;
+      }
       const m = r.modules[imp.module];
       text += `    ${r.names[imp.module].padEnd(25)} ${m.files[imp.pos[0]]?.name ?? m.source}(${imp.pos[1]})\n`;
     }
