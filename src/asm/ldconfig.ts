@@ -182,6 +182,7 @@ export function parseLinkerConfig(text: string, file: string): LinkerConfig {
       const attrs = new Map<string, () => unknown>();
       const values = new Map<string, unknown>();
       while (!isPunct(';')) {
+        if (isPunct('}') || p >= toks.length) fail(`expected ';' after the attributes of ${nameTok.text}`);
         const a = next();
         const key = a.text.toLowerCase();
         const reader = attrNames[key];
