@@ -25,7 +25,7 @@
 // segments the way ld65 does.
 
 import type { CpuModel } from '../isa/opcodes.js';
-import { SourceError, tokenize, tokenText, type LexOptions, type Token } from './lexer.js';
+import { SourceError, tokenize, type LexOptions, type Token } from './lexer.js';
 import {
   Cursor, Unknown, applyBinary, constantNow, evaluate, isConstant, parseExpression, startColumn, toLinkExpr,
   type Expr, type LinkExpr, type ParseHooks, type Value,
@@ -96,10 +96,7 @@ export interface AsmResult {
 
 export function assemble(source: string, options: AsmOptions = {}): AsmResult {
   const fileName = options.fileName ?? 'input.s';
-  if (options.dialect === 'easy6502') {
-    source = translateEasy6502(source);
-    options = { ...options, org: options.org ?? 0x600 };
-  }
+  if (options.dialect === 'easy6502') options = { ...options, org: options.org ?? 0x600 };
   return new Assembly(options, fileName).run(source);
 }
 
@@ -445,7 +442,9 @@ class Assembly {
 
   // ---- input
 
-  private pushFile(file: string, text: string): void {
+  private pushFile(file: string, text: string, macpack = false): void {
+    // The easy6502 dialect holds in every file of the project.
+    if (this.options.dialect === 'easy6502' && !macpack) text = translateEasy6502(text);
     const lines = text.split(/\r\n|\n|\r/);
     if (lines.length > 1 && lines[lines.length - 1] === '') lines.pop();
     const info = this.options.fileInfo?.(file);
@@ -494,7 +493,7 @@ class Assembly {
     if (this.collecting) {
       // A body inside a macro gets the macro's arguments now, as ca65 replays its tokens.
       if (frame.params || frame.locals) tokens = this.substitute(tokens, frame, true);
-      return this.collect(tokens, source, endColumn);
+      return this.collect(tokens, source);
     }
     if (!this.active()) {
       const first = tokens[0];
@@ -569,7 +568,7 @@ class Assembly {
 
   // ---- macros and .repeat bodies
 
-  private collect(tokens: Token[], source: SourceLine, endColumn: number): void {
+  private collect(tokens: Token[], source: SourceLine): void {
     const c = this.collecting!;
     const first = tokens[0]?.kind === 'directive' ? tokens[0].text.toUpperCase() : tokens[1]?.kind === 'directive' && tokens[0].kind === 'ident' ? tokens[1].text.toUpperCase() : '';
     const opens = c.kind === 'macro' ? ['.MACRO', '.MAC'] : ['.REPEAT', '.REPT'];
@@ -582,7 +581,6 @@ class Assembly {
       return;
     }
     c.body.push({ text: source.text, line: source.line, tokens });
-    void endColumn;
   }
 
   private repeat(count: number, variable: string | undefined, body: SourceLine[], where: Where): void {
@@ -735,13 +733,10 @@ class Assembly {
       if (t?.kind === 'ident' && cursor.at(':', 1)) {
         cursor.index += 2;
         this.defineLabel(t);
-      } else if (t?.kind === 'ident' && cursor.at('::', 1) && false) {
-        break;
       } else if (cursor.at(':')) {
-        const colon = cursor.next();
+        cursor.next();
         this.unnamed.push(this.pcValue());
         this.unnamedSizes.push(this.segment.addrSize);
-        void colon;
       } else break;
     }
     if (cursor.done) return;
@@ -1598,7 +1593,7 @@ class Assembly {
             cursor.accept(',');
           }
         }
-        const body = unbraceWhole(cursor.tokens.slice(cursor.index));
+        const body = unbrace(cursor.tokens.slice(cursor.index));
         this.defines.set(n.text, { params, body });
         return;
       }
@@ -1616,7 +1611,7 @@ class Assembly {
         this.expectEnd(cursor);
         if (this.loadedPacks.has(n.text.toLowerCase())) return;
         this.loadedPacks.add(n.text.toLowerCase());
-        this.pushFile(`<macpack ${n.text.toLowerCase()}>`, text);
+        this.pushFile(`<macpack ${n.text.toLowerCase()}>`, text, true);
         this.frames[this.frames.length - 1].listingLines = false;
         this.files.pop();
         this.frames[this.frames.length - 1].fileIndex = this.where.fileIndex;
@@ -1671,13 +1666,9 @@ class Assembly {
         // Tables for the linker's CONDES feature; a symbol referenced this way counts as used.
         cursor.next();
         return;
-      case '.EXPORTZP_':
-        return;
     }
     if (isConditional(name)) return this.conditional(cursor, name, t);
     if (IGNORED.has(name)) return;
-    if (this.macros.has(t.text)) return this.expandMacro(this.macros.get(t.text)!, t, cursor);
-    void frame;
     throw new SourceError(`unknown directive '${t.text}'`, t.column);
   }
 
@@ -1821,7 +1812,9 @@ class Assembly {
     for (const seg of this.segments.values()) scope.opened.set(seg, seg.size);
     scope.index = this.scopes.length;
     this.scopes.push(scope);
-    void size;
+    // `.proc name: zeropage`: the label's address size.
+    const label = this.lineLabels[this.lineLabels.length - 1];
+    if (size && kind === 'proc' && label) label.addrSize = size;
     this.scope = scope;
     return scope;
   }
@@ -2269,10 +2262,6 @@ function unbrace(tokens: Token[]): Token[] {
   return tokens;
 }
 
-function unbraceWhole(tokens: Token[]): Token[] {
-  return unbrace(tokens);
-}
-
 function matchingBrace(tokens: Token[]): number {
   let depth = 0;
   for (let i = 0; i < tokens.length; i++) {
@@ -2292,4 +2281,3 @@ function matchingParen(tokens: Token[], open: number): number {
   throw new SourceError("')' is missing", tokens[open].column);
 }
 
-export { tokenText };

@@ -185,8 +185,3 @@ function escape(line: string, at: number, start: number): [number, number] {
   if (e === 'x' && /^[0-9A-Fa-f]{2}$/.test(line.slice(at + 1, at + 3))) return [parseInt(line.slice(at + 1, at + 3), 16), at + 3];
   throw new SourceError(`bad escape "\\${e ?? ''}" (known: \\n \\r \\t \\\\ \\" \\' \\xNN)`, start + 1);
 }
-
-/** A token as the source writes it, for messages and .string(). */
-export function tokenText(t: Token): string {
-  return t.kind === 'string' ? `"${t.text}"` : t.text;
-}
