@@ -206,6 +206,8 @@ class Sym {
   where?: Where;
   /** Labels: the bytes of their line. */
   size?: number;
+  /** .constructor and friends: the linker's tables it belongs to. */
+  condes?: Array<{ type: number; priority: number }>;
   constructor(readonly name: string, readonly scope: Scope) {}
   get defined(): boolean {
     return this.kind !== 'none';
@@ -1662,10 +1664,29 @@ class Assembly {
         if (name === '.FATAL') this.ended = true;
         return;
       }
-      case '.CONSTRUCTOR': case '.DESTRUCTOR': case '.INTERRUPTOR': case '.CONDES':
-        // Tables for the linker's CONDES feature; a symbol referenced this way counts as used.
-        cursor.next();
+      case '.CONSTRUCTOR': case '.DESTRUCTOR': case '.INTERRUPTOR': case '.CONDES': {
+        // An entry of a table the linker builds (FEATURES CONDES): the symbol is exported with its type and priority.
+        const n = cursor.next();
+        if (n.kind !== 'ident') throw new SourceError(`${t.text} needs a symbol name`, n.column);
+        let type = CONDES_TYPES.indexOf(name.slice(1).toLowerCase());
+        if (name === '.CONDES') {
+          cursor.expect(',', "',' and a type (constructor, destructor, interruptor or a number)");
+          const tt = cursor.peek();
+          if (tt?.kind === 'ident' && CONDES_TYPES.includes(tt.text.toLowerCase())) {
+            cursor.next();
+            type = CONDES_TYPES.indexOf(tt.text.toLowerCase());
+          } else type = this.constant(cursor, 'the type of .condes');
+          if (type < 0 || type > 6) throw new SourceError(`the type of .condes must be 0 to 6, not ${type}`, t.column);
+        }
+        const priority = cursor.accept(',') ? this.constant(cursor, `the priority of ${t.text}`) : 7;
+        if (priority < 1 || priority > 32) throw new SourceError(`the priority of ${t.text} must be 1 to 32, not ${priority}`, t.column);
+        this.expectEnd(cursor);
+        const sym = this.symbolIn(this.scope, n.text);
+        if (sym.imported !== undefined) throw new SourceError(`symbol '${n.text}' is imported: it cannot be a ${CONDES_TYPES[type] ?? 'condes'} entry`, n.column);
+        sym.exported ??= { size: 0, pos: this.pos(n.column) };
+        (sym.condes ??= []).push({ type, priority });
         return;
+      }
     }
     if (isConditional(name)) return this.conditional(cursor, name, t);
     if (IGNORED.has(name)) return;
@@ -2075,7 +2096,10 @@ class Assembly {
         }
         try {
           const value = this.valueOf(sym);
-          exports.push({ name: sym.name, addrSize: SIZE_NAMES[sym.exported.size || sym.addrSize || this.sizeOfValue(value) || ABS], value: toLinkExpr(value), label: sym.kind === 'label', pos: sym.where ? this.pos(1, sym.where) : sym.exported.pos });
+          exports.push({
+            name: sym.name, addrSize: SIZE_NAMES[sym.exported.size || sym.addrSize || this.sizeOfValue(value) || ABS], value: toLinkExpr(value), label: sym.kind === 'label',
+            pos: sym.where ? this.pos(1, sym.where) : sym.exported.pos, ...(sym.condes ? { condes: sym.condes } : {}),
+          });
         } catch (err) {
           if (!(err instanceof Unknown)) throw err;
           this.errors.push(this.errorOf(sym.exported.pos, err.what));
@@ -2176,6 +2200,8 @@ class Assembly {
 }
 
 const ZP_OR_ABS: Record<'-' | 'X' | 'Y', [AddressingMode, AddressingMode]> = { '-': ['zp', 'abs'], X: ['zpx', 'abx'], Y: ['zpy', 'aby'] };
+/** ca65's numbers for the linker's table types. */
+const CONDES_TYPES = ['constructor', 'destructor', 'interruptor'];
 const TOKEN_FUNCTIONS = new Set(['.CONCAT', '.STRING', '.IDENT', '.LEFT', '.RIGHT', '.MID']);
 
 function isConditional(name: string): boolean {

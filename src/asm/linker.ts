@@ -80,8 +80,11 @@ export interface LinkedExport {
   label: boolean;
   addrSize: string;
   importers: Array<{ module: number; pos: Pos }>;
+  /** An entry of a CONDES table (the map lists it, flagged I). */
+  condes?: boolean;
 }
 
+const CONDES_TYPES = ['constructor', 'destructor', 'interruptor'];
 const alignCount = (addr: number, align: number) => (align <= 1 ? 0 : (align - (addr % align)) % align);
 
 export function link(modules: ObjectModule[], config: LinkerConfig, options: LinkOptions = {}): LinkResult {
@@ -113,6 +116,38 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
       list.push({ module: i, segment: s, offset: 0, fill: 0 });
     }
   });
+  // FEATURES CONDES: a table of the entries of one type, made when something imports its label;
+  // each table is a section of its own at the end of its segment (module -2, -3, ...).
+  const imported = new Set(modules.flatMap((m) => m.imports.map((i) => i.name)));
+  // An entry of a table whose rule names an import makes its module import that symbol (ld65: import = __CALLIRQ__).
+  const forcedImports: Array<{ name: string; module: number; pos: Pos }> = [];
+  config.condes.forEach((rule, k) => {
+    const type = CONDES_TYPES.includes(rule.type) ? CONDES_TYPES.indexOf(rule.type) : Number(rule.type);
+    const entries: Array<{ name: string; priority: number }> = [];
+    modules.forEach((m, i) => {
+      for (const e of m.exports) {
+        for (const c of e.condes ?? []) {
+          if (c.type !== type) continue;
+          entries.push({ name: e.name, priority: c.priority });
+          if (rule.import) forcedImports.push({ name: rule.import, module: i, pos: e.pos });
+        }
+      }
+    });
+    if (!imported.has(rule.label) || exports.has(rule.label)) return;
+    entries.sort((a, b) => (a.priority - b.priority || byName(a.name, b.name)) * (rule.order === 'decreasing' ? -1 : 1));
+    const module = -2 - k;
+    const segment: ObjSegment = {
+      name: rule.segment, addrSize: 'absolute', align: 1, data: '0000'.repeat(entries.length),
+      fixups: entries.map((e, i) => ({ offset: 2 * i, size: 2, expr: ['imp', e.name], check: 'unsigned', pos: [-1, 0, 0] })),
+    };
+    let list = bySegment.get(rule.segment);
+    if (!list) bySegment.set(rule.segment, (list = []));
+    list.push({ module, segment, offset: 0, fill: 0 });
+    exports.set(rule.label, { name: rule.label, value: 0, module, label: true, addrSize: 'absolute', importers: [], expr: ['seg', rule.segment] });
+    if (rule.count) exports.set(rule.count, { name: rule.count, value: entries.length, module: -1, label: false, addrSize: 'absolute', importers: [] });
+  });
+  for (const e of exports.values()) if (e.module >= 0 && modules[e.module].exports.find((x) => x.name === e.name)?.condes) e.condes = true;
+
   const placed: PlacedSegment[] = [];
   const ruleOf = new Map(config.segments.map((r) => [r.name, r]));
   for (const [name, sections] of bySegment) {
@@ -253,6 +288,12 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
     }
   });
   for (const s of config.symbols) if (s.type === 'import' && !exports.has(s.name)) unresolved.set(s.name, [`${config.file}(${s.line})`]);
+  for (const f of forcedImports) {
+    const e = exports.get(f.name);
+    const m = modules[f.module];
+    if (e) e.importers.unshift({ module: f.module, pos: f.pos });
+    else unresolved.set(f.name, [...(unresolved.get(f.name) ?? []), `${m.files[f.pos[0]]?.name ?? m.source}(${f.pos[1]})`]);
+  }
   for (const [name, where] of unresolved) errors.push(`Unresolved external '${name}' referenced in:\n    ${where.join('\n    ')}`);
 
   // Export values.
@@ -298,7 +339,7 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
       out.fill(k === 0 ? -1 : seg.fillval, s.offset - s.fill, s.offset); // the first part's fill: the memory area's, set below
       out.set(bytesOfHex(s.segment.data), s.offset);
       for (const [off, n] of s.segment.fills ?? []) out.fill(seg.fillval, s.offset + off, s.offset + off + n);
-      const m = modules[s.module];
+      const m = modules[s.module] ?? { files: [], source: '[linker generated]' };
       for (const f of s.segment.fixups) {
         let v: number;
         try {
@@ -446,12 +487,12 @@ function mapFile(r: LinkResult): string {
   text += 'Name                   Start     End    Size  Align\n----------------------------------------------------\n';
   const segs = r.segments.filter((s) => s.size > 0).sort((a, b) => a.address - b.address || byName(a.name, b.name));
   for (const s of segs) text += `${s.name.padEnd(20)}  ${hex(s.address, 6)}  ${hex(s.address + s.size - 1, 6)}  ${hex(s.size, 6)}  ${hex(s.align, 5)}\n`;
-  const listed = [...r.exports.values()].filter((e) => e.importers.length > 0).sort((a, b) => byName(a.name, b.name));
+  const listed = [...r.exports.values()].filter((e) => e.importers.length > 0 || e.condes).sort((a, b) => byName(a.name, b.name));
   const exportRows = (list: LinkedExport[]) => {
     let out = '';
     let count = 0;
     for (const e of list) {
-      out += `${e.name.padEnd(25)} ${hex(e.value, 6)} R${e.label ? 'L' : 'E'}${addrSizeCode(e.addrSize)}    `;
+      out += `${e.name.padEnd(25)} ${hex(e.value, 6)} ${e.importers.length ? 'R' : ' '}${e.label ? 'L' : 'E'}${addrSizeCode(e.addrSize)}${e.condes ? 'I' : ' '}   `;
       if (++count === 2) {
         count = 0;
         out += '\n';
@@ -462,11 +503,11 @@ function mapFile(r: LinkResult): string {
   text += '\n\nExports list by name:\n---------------------\n' + exportRows(listed);
   text += '\n\nExports list by value:\n----------------------\n' + exportRows([...listed].sort((a, b) => a.value - b.value || byName(a.name, b.name)));
   text += '\n\nImports list:\n-------------\n';
-  for (const e of listed) {
+  for (const e of listed.filter((x) => x.importers.length > 0)) {
     text += `${e.name} (${e.module < 0 ? '[linker generated]' : r.names[e.module]}):\n`;
     for (const imp of e.importers) {
       if (imp.module < 0) {
-        text += `    ${'[linker generated]'.padEnd(25)} ${r.configFile}(${imp.pos[1]})\n`;
+        text += imp.pos[1] ? `    ${'[linker generated]'.padEnd(25)} ${r.configFile}(${imp.pos[1]})\n` : `    ${'[linker generated]'.padEnd(25)}\n`;
         continue;
       }
       const m = r.modules[imp.module];

@@ -50,6 +50,8 @@ export interface ObjSymbol {
   /** A label (an address) rather than a constant. */
   label: boolean;
   pos: Pos;
+  /** Entries of the linker's tables (.constructor: type 0, .destructor 1, .interruptor 2, .condes any 0-6). */
+  condes?: Array<{ type: number; priority: number }>;
 }
 
 export interface ObjImport {

@@ -271,6 +271,37 @@ SYMBOLS { __STACKSIZE__: type = weak, value = $0400; __START__: type = export, v
 MEMORY { MAIN: start = %S, size = $C000 - %S - __STACKSIZE__, file = %O; }
 SEGMENTS { CODE: load = MAIN, type = ro; RODATA: load = MAIN, type = ro, optional = yes; DATA: load = MAIN, type = rw, optional = yes; BSS: load = MAIN, type = bss, optional = yes; ZEROPAGE: load = MAIN, type = zp, optional = yes; }
 `],
+  ['linker: CONDES tables (constructors by priority, destructors decreasing, an interruptor that needs its import)', {
+    'main.s': `
+.import __CONSTRUCTOR_TABLE__, __CONSTRUCTOR_COUNT__, __DESTRUCTOR_TABLE__, __DESTRUCTOR_COUNT__
+  .constructor init1
+  .constructor init2, 3
+  .destructor done1
+  .destructor done2, 9
+  .interruptor irq1, 20
+  .condes other, 1, 5
+  .word __CONSTRUCTOR_TABLE__, __CONSTRUCTOR_COUNT__, __DESTRUCTOR_TABLE__, __DESTRUCTOR_COUNT__
+init1: rts
+init2: rts
+done1: rts
+done2: rts
+irq1: rts
+other: rts
+`,
+    'lib.s': `
+.constructor libinit, 3
+.export __CALLIRQ__
+libinit: rts
+__CALLIRQ__: rts
+`,
+  }, `MEMORY { RAM: start = $2000, size = $1000, file = %O; }
+SEGMENTS { CODE: load = RAM, type = ro; RODATA: load = RAM, type = ro; ONCE: load = RAM, type = ro, optional = yes; }
+FEATURES {
+  CONDES: type = constructor, label = __CONSTRUCTOR_TABLE__, count = __CONSTRUCTOR_COUNT__, segment = ONCE;
+  CONDES: type = destructor, label = __DESTRUCTOR_TABLE__, count = __DESTRUCTOR_COUNT__, segment = RODATA, order = decreasing;
+  CONDES: type = interruptor, label = __INTERRUPTOR_TABLE__, count = __INTERRUPTOR_COUNT__, segment = RODATA, import = __CALLIRQ__;
+}
+`],
   ['-g: the label file has every label of the modules', { 'main.s': `
 start: lda #1
 @local: bne @local
