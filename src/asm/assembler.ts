@@ -285,7 +285,7 @@ const FEATURES = new Set([
   'dollar_in_identifiers', 'long_jsr_jmp_rts',
 ]);
 const IGNORED = new Set([
-  '.LIST', '.LISTBYTES', '.PAGELENGTH', '.PAGELEN', '.DBG', '.FILEOPT', '.FOPT', '.SMART', '.AUTOIMPORT',
+  '.LIST', '.LISTBYTES', '.PAGELENGTH', '.PAGELEN', '.DBG', '.FILEOPT', '.FOPT', '.SMART',
   '.CASE', '.WARNINGS', '.I8', '.I16', '.A8', '.A16', '.LOCALCHAR', '.MACPACK_NONE',
 ]);
 
@@ -327,6 +327,7 @@ class Assembly {
   private readonly errorOrder = new Map<AsmError, number>();
   private readonly maxFile: number;
   private debugInfo: boolean;
+  private autoImport = false;
 
   constructor(private readonly options: AsmOptions, private readonly fileName: string) {
     this.set = instructionSet(initialCpu(options));
@@ -1476,12 +1477,13 @@ class Assembly {
         this.set = set;
         return;
       }
-      case '.DEBUGINFO': {
-        // .debuginfo [+|-|on|off]: as -g.
+      case '.DEBUGINFO': case '.AUTOIMPORT': {
+        // .debuginfo [+|-|on|off]: as -g. .autoimport: undefined symbols become imports.
         const arg = cursor.done ? '+' : cursor.next().text.toLowerCase();
         this.expectEnd(cursor);
-        if (!['+', '-', 'on', 'off'].includes(arg)) throw new SourceError(`.debuginfo takes +, -, on or off, not '${arg}'`, t.column);
-        this.debugInfo = arg === '+' || arg === 'on';
+        if (!['+', '-', 'on', 'off'].includes(arg)) throw new SourceError(`${t.text} takes +, -, on or off, not '${arg}'`, t.column);
+        if (name === '.DEBUGINFO') this.debugInfo = arg === '+' || arg === 'on';
+        else this.autoImport = arg === '+' || arg === 'on';
         return;
       }
       case '.FORCEWORD':
@@ -2059,11 +2061,18 @@ class Assembly {
   // ---- the end: fixups, exports, the object
 
   private finish(): ObjectModule {
-    // A .global symbol that the module does not define is an import.
-    for (const sym of this.allSymbols()) {
+    // A .global symbol that the module does not define is an import; with .autoimport, so is any undefined one.
+    for (const sym of [...this.allSymbols()]) {
       if (sym.global && !sym.defined && sym.imported === undefined) {
         sym.imported = sym.global.size || ABS;
         sym.importPos.push(sym.global.pos);
+      } else if (this.autoImport && sym.referenced && !sym.defined && sym.imported === undefined && !sym.exported) {
+        const outer = this.lookup(sym.name, sym.scope, undefined, false);
+        if (outer) continue;
+        const target = this.symbolIn(this.global, sym.name);
+        target.imported = ABS;
+        target.referenced = true;
+        target.importPos.push([0, 0, 0]);
       }
     }
     // Last defined first: a chain of equates then resolves one link at a time.
