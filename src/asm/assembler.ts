@@ -462,8 +462,10 @@ class Assembly {
     return this.frames.length ? this.where?.chain ?? [] : [];
   }
 
+  private lexing: LexOptions = {};
+
   private lexOptions(): LexOptions {
-    return { dollarIsPc: this.features.has('dollar_is_pc'), stringEscapes: this.features.has('string_escapes') };
+    return this.lexing;
   }
 
   private loop(): void {
@@ -474,7 +476,7 @@ class Assembly {
         continue;
       }
       const source = frame.lines[frame.index++];
-      const listing: ListingLine = { file: frame.file, line: source.line, text: source.text, bytes: [], errors: [] };
+      const listing: ListingLine = { file: frame.file, line: source.line, text: source.text };
       if (frame.listingLines) this.lines.push(listing);
       this.where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, chain: frame.chain, listing };
       this.line(frame, source, listing);
@@ -557,7 +559,7 @@ class Assembly {
     const e: AsmError = { file: where.file, line: where.line, column, message, notes: where.chain.length ? where.chain : undefined };
     this.errorOrder.set(e, where.seq);
     this.errors.push(e);
-    where.listing.errors.push(message);
+    (where.listing.errors ??= []).push(message);
   }
 
   private warn(column: number, message: string): void {
@@ -646,7 +648,11 @@ class Assembly {
 
   /** .define names replaced by their tokens, and the token functions (.concat, .string, .ident, .left...). */
   private expandDefines(tokens: Token[], depth: number, except?: Set<string>): Token[] {
-    if (this.defines.size === 0 && !tokens.some((t) => t.kind === 'directive' && TOKEN_FUNCTIONS.has(t.text.toUpperCase()))) return tokens;
+    if (this.defines.size === 0) {
+      let any = false;
+      for (const t of tokens) if (t.kind === 'directive' && TOKEN_FUNCTION.test(t.text)) any = true;
+      if (!any) return tokens;
+    }
     if (depth > 64) throw new SourceError('.define macros nested more than 64 deep (does one use itself?)', tokens[0]?.column ?? 1);
     const out: Token[] = [];
     for (let i = 0; i < tokens.length; i++) {
@@ -1634,6 +1640,7 @@ class Assembly {
           }
           if (on) this.features.add(feature);
           else this.features.delete(feature);
+          this.lexing = { dollarIsPc: this.features.has('dollar_is_pc'), stringEscapes: this.features.has('string_escapes') };
         } while (cursor.accept(','));
         this.expectEnd(cursor);
         return;
@@ -1885,7 +1892,7 @@ class Assembly {
     const frame = this.frames[this.frames.length - 1];
     if (frame.index >= frame.lines.length) return undefined;
     const source = frame.lines[frame.index++];
-    const listing: ListingLine = { file: frame.file, line: source.line, text: source.text, bytes: [], errors: [] };
+    const listing: ListingLine = { file: frame.file, line: source.line, text: source.text };
     if (frame.listingLines) this.lines.push(listing);
     this.where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, chain: frame.chain, listing };
     let tokens = source.tokens ?? tokenize(source.text, this.lexOptions());
@@ -1953,7 +1960,7 @@ class Assembly {
     const frame = this.frames[this.frames.length - 1];
     while (frame.index < frame.lines.length) {
       const source = frame.lines[frame.index++];
-      const listing: ListingLine = { file: frame.file, line: source.line, text: source.text, bytes: [], errors: [] };
+      const listing: ListingLine = { file: frame.file, line: source.line, text: source.text };
       if (frame.listingLines) this.lines.push(listing);
       this.where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, chain: frame.chain, listing };
       const tokens = this.expandDefines(source.tokens ?? tokenize(source.text, this.lexOptions()), 0);
@@ -2211,6 +2218,7 @@ class Assembly {
 const ZP_OR_ABS: Record<'-' | 'X' | 'Y', [AddressingMode, AddressingMode]> = { '-': ['zp', 'abs'], X: ['zpx', 'abx'], Y: ['zpy', 'aby'] };
 /** ca65's numbers for the linker's table types. */
 const CONDES_TYPES = ['constructor', 'destructor', 'interruptor'];
+const TOKEN_FUNCTION = /^\.(concat|string|ident|left|right|mid)$/i;
 const TOKEN_FUNCTIONS = new Set(['.CONCAT', '.STRING', '.IDENT', '.LEFT', '.RIGHT', '.MID']);
 
 function isConditional(name: string): boolean {

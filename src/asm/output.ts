@@ -38,8 +38,9 @@ export interface ListingLine {
   segment?: string;
   offset?: number;
   size?: number;
-  bytes: number[];
-  errors: string[];
+  /** Filled in when the listing is made. */
+  bytes?: number[];
+  errors?: string[];
 }
 
 /** "file:line:col: error: message", then a "note:" line for each macro expansion it is inside. */
@@ -73,18 +74,19 @@ const hex = (n: number, digits: number) => n.toString(16).toUpperCase().padStart
 export function formatListing(lines: readonly ListingLine[]): string {
   const out: string[] = [];
   for (const l of lines) {
+    const bytes = l.bytes ?? [];
     const address = l.address === undefined ? '    ' : hex(l.address, 4);
-    const row = (i: number) => l.bytes.slice(i, i + BYTES_PER_ROW).map((b) => hex(b, 2)).join(' ').padEnd(BYTES_PER_ROW * 3 - 1);
+    const row = (i: number) => bytes.slice(i, i + BYTES_PER_ROW).map((b) => hex(b, 2)).join(' ').padEnd(BYTES_PER_ROW * 3 - 1);
     out.push(`${address}  ${row(0)}  ${l.text}`.trimEnd());
-    for (let i = BYTES_PER_ROW; i < l.bytes.length; i += BYTES_PER_ROW) {
+    for (let i = BYTES_PER_ROW; i < bytes.length; i += BYTES_PER_ROW) {
       const rowAddress = hex((l.address! + i) & 0xffff, 4);
       if (i === MAX_ROWS * BYTES_PER_ROW) {
-        out.push(`${rowAddress}  ... ${l.bytes.length - i} more bytes`);
+        out.push(`${rowAddress}  ... ${bytes.length - i} more bytes`);
         break;
       }
       out.push(`${rowAddress}  ${row(i)}`.trimEnd());
     }
-    for (const e of l.errors) out.push(`*** error: ${e}`);
+    for (const e of l.errors ?? []) out.push(`*** error: ${e}`);
   }
   return out.join('\n') + '\n';
 }
