@@ -149,6 +149,8 @@ interface Frame {
   condDepth: number;
   /** .include: a file's own frame. */
   listingLines?: boolean;
+  /** A .repeat: how many rounds, how many done, its counter, and its .endrepeat line (for debug info). */
+  repeat?: { count: number; done: number; variable?: string; end: { fileIndex: number; line: number; depth: number; call: number } };
 }
 
 interface Macro {
@@ -324,6 +326,7 @@ class Assembly {
   private localSerial = 0;
   private seq = 0;
   private lineLabels: Sym[] = [];
+  private expansions = 0;
   private readonly errorOrder = new Map<AsmError, number>();
   private readonly maxFile: number;
   private debugInfo: boolean;
@@ -472,7 +475,7 @@ class Assembly {
     while (this.frames.length && !this.ended) {
       const frame = this.frames[this.frames.length - 1];
       if (frame.index >= frame.lines.length) {
-        this.frames.pop();
+        if (!this.nextRound(frame)) this.frames.pop();
         continue;
       }
       const source = frame.lines[frame.index++];
@@ -529,10 +532,34 @@ class Assembly {
       if (this.segment === segment && segment.size > start) {
         listing.size = segment.size - start;
         for (const l of this.lineLabels) l.size = segment.size - start;
-        if (this.debugInfo) this.spans.push({ segment: segment.name, offset: start, size: segment.size - start, pos: this.pos(1), type: this.where.chain.length ? 'macro' : 'asm' });
+        if (this.debugInfo) this.debugSpan(segment, start, frame);
       }
     } catch (err) {
       this.report(err);
+    }
+  }
+
+  /**
+   * The bytes a line made, for debug info: a line of the source itself, or
+   * a line of a macro's body, and each line that called the macros it is in.
+   */
+  private debugSpan(segment: Segment, start: number, frame: Frame): void {
+    const chain = this.where.chain;
+    const span = { segment: segment.name, offset: start, size: segment.size - start };
+    // A line of a .repeat body counts as a line of the source (at its macro depth), as in ca65.
+    const inMacro = chain.length > 0 && frame.kind !== 'repeat';
+    if (!this.where.file.startsWith('<macpack')) {
+      this.spans.push({ ...span, pos: this.pos(1), type: inMacro ? 'macro' : 'asm', ...(chain.length ? { depth: chain.length } : {}) });
+    }
+    // Each line that called a macro holds the bytes of its expansion too, and so does each .endrepeat line.
+    chain.forEach((site, k) => {
+      const depth = chain.length - 1 - k;
+      if (site.fileIndex === undefined || site.file.startsWith('<macpack')) return;
+      this.spans.push({ ...span, pos: [site.fileIndex, site.line, site.column], type: depth ? 'macro' : 'asm', ...(depth ? { depth } : {}), call: site.expansion });
+    });
+    for (let i = this.frames.length - 1; i >= 0 && this.frames[i].kind !== 'file'; i--) {
+      const end = this.frames[i].repeat?.end;
+      if (end) this.spans.push({ ...span, pos: [end.fileIndex, end.line, 1], type: end.depth ? 'macro' : 'asm', ...(end.depth ? { depth: end.depth } : {}), call: end.call });
     }
   }
 
@@ -582,22 +609,32 @@ class Assembly {
     else if (closes.includes(first) && c.depth-- === 0) {
       this.collecting = undefined;
       if (c.kind === 'macro') this.macros.set(c.macro!.name, { ...c.macro!, body: c.body });
-      else this.repeat(c.count!, c.variable, c.body, c.where);
+      else this.repeat(c.count!, c.variable, c.body, c.where, this.where);
       return;
     }
     c.body.push({ text: source.text, line: source.line, tokens });
   }
 
-  private repeat(count: number, variable: string | undefined, body: SourceLine[], where: Where): void {
+  /** A .repeat: one frame that replays its body `count` times. `end` is the .endrepeat line. */
+  private repeat(count: number, variable: string | undefined, body: SourceLine[], where: Where, end: Where): void {
+    if (count === 0) return;
     const frame = this.frames[this.frames.length - 1];
-    // Push the iterations last first, so that the first runs first.
-    for (let i = count - 1; i >= 0; i--) {
-      this.pushFrame({
-        kind: 'repeat', file: frame.file, fileIndex: frame.fileIndex, lines: body, index: 0, chain: where.chain,
-        params: variable ? new Map([[variable, [{ kind: 'number', text: String(i), value: i, column: 1 }]]]) : undefined,
-        condDepth: this.conditionals.length,
-      });
-    }
+    this.pushFrame({
+      kind: 'repeat', file: frame.file, fileIndex: frame.fileIndex, lines: body, index: 0, chain: where.chain,
+      params: variable ? new Map([[variable, [counterToken(0)]]]) : undefined,
+      condDepth: this.conditionals.length,
+      repeat: { count, done: 0, variable, end: { fileIndex: end.fileIndex, line: end.line, depth: end.chain.length, call: ++this.expansions } },
+    });
+  }
+
+  /** At the end of a .repeat body: the next round, if there is one. */
+  private nextRound(frame: Frame): boolean {
+    const r = frame.repeat;
+    if (!r || ++r.done >= r.count) return false;
+    frame.index = 0;
+    if (r.variable) frame.params = new Map([[r.variable, [counterToken(r.done)]]]);
+    this.conditionals.length = frame.condDepth;
+    return true;
   }
 
   private pushFrame(frame: Frame): void {
@@ -610,7 +647,7 @@ class Assembly {
     if (args.length > macro.params.length) throw new SourceError(`macro '${macro.name}' takes ${macro.params.length} parameter${macro.params.length === 1 ? '' : 's'}, got ${args.length}`, nameToken.column);
     const params = new Map<string, Token[]>();
     macro.params.forEach((p, i) => params.set(p, args[i] ?? []));
-    const chain: Note[] = [{ file: this.where.file, line: this.where.line, column: nameToken.column, message: `in expansion of macro '${macro.name}'` }, ...this.where.chain];
+    const chain: Note[] = [{ file: this.where.file, line: this.where.line, column: nameToken.column, message: `in expansion of macro '${macro.name}'`, fileIndex: this.where.fileIndex, expansion: ++this.expansions }, ...this.where.chain];
     this.pushFrame({
       kind: 'macro', file: macro.file, fileIndex: macro.fileIndex, lines: macro.body, index: 0, chain, params,
       locals: new Map(), paramCount: args.length, condDepth: this.conditionals.length,
@@ -2220,6 +2257,10 @@ const ZP_OR_ABS: Record<'-' | 'X' | 'Y', [AddressingMode, AddressingMode]> = { '
 const CONDES_TYPES = ['constructor', 'destructor', 'interruptor'];
 const TOKEN_FUNCTION = /^\.(concat|string|ident|left|right|mid)$/i;
 const TOKEN_FUNCTIONS = new Set(['.CONCAT', '.STRING', '.IDENT', '.LEFT', '.RIGHT', '.MID']);
+
+function counterToken(i: number): Token {
+  return { kind: 'number', text: String(i), value: i, column: 1 };
+}
 
 function isConditional(name: string): boolean {
   const n = name.toUpperCase();

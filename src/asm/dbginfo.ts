@@ -139,32 +139,69 @@ export function writeDebugInfo(r: LinkResult): string {
   r.modules.forEach((m, mi) => {
     const debug = m.debug;
     if (!debug) return;
+    // Lines: one record for each (file, line, kind); spans: one for each stretch of bytes.
     const lineIds = new Map<string, number>();
-    const lineSpans = new Map<number, number[]>();
-    const lineOf = (pos: [number, number, number], type: 'asm' | 'macro') => {
-      const key = `${pos[0]}:${pos[1]}:${type}`;
+    const lineText: string[] = [];
+    const lineSpans: number[][] = [];
+    const firstLine = lineCount;
+    const lineOf = (pos: [number, number, number], type: 'asm' | 'macro', depth = 0) => {
+      const key = `${pos[0]}:${pos[1]}:${type}:${depth}`;
       let id = lineIds.get(key);
       if (id === undefined) {
         id = lineCount++;
         lineIds.set(key, id);
-        lineSpans.set(id, []);
-        lines.push(`line\tid=${id},file=${fileIds[mi][pos[0]]},line=${pos[1]}${type === 'macro' ? ',type=2,count=1' : ''}`);
+        lineText.push(`line\tid=${id},file=${fileIds[mi][pos[0]] ?? 0},line=${pos[1]}${type === 'macro' ? ',type=2' : ''}${depth ? `,count=${depth}` : ''}`);
+        lineSpans.push([]);
       }
       return id;
     };
+    const spanRecords: Array<{ seg: number; start: number; size: number }> = [];
+    const spanIds = new Map<string, number>();
+    const segmentStart = (segment: string) => (r.sectionBase(mi, segment) ?? 0) - (placed.get(segment)?.address ?? 0);
     const spanAt = (segment: string, offset: number, size: number): number => {
-      const base = (r.sectionBase(mi, segment) ?? 0) - (placed.get(segment)?.address ?? 0);
-      spans.push(`span\tid=${spans.length},seg=${segNames.indexOf(segment)},start=${base + offset},size=${size}`);
-      return spans.length - 1;
+      const seg = segNames.indexOf(segment);
+      const start = segmentStart(segment) + offset;
+      const key = `${seg}:${start}:${size}`;
+      let id = spanIds.get(key);
+      if (id === undefined) {
+        id = spans.length + spanRecords.length;
+        spanIds.set(key, id);
+        spanRecords.push({ seg, start, size });
+      }
+      return id;
     };
-    for (const s of debug.spans) lineSpans.get(lineOf(s.pos, s.type))!.push(spanAt(s.segment, s.offset, s.size));
-    // Lines get their span lists once all are known.
-    for (const [key, id] of lineIds) {
-      void key;
-      const list = lineSpans.get(id)!;
-      const at = lines.findIndex((l) => l.startsWith(`line\tid=${id},`));
-      if (list.length) lines[at] += `,span=${list.join('+')}`;
+    // The bytes of one macro call that follow each other are one span of the line that called it.
+    const open = new Map<number, { seg: number; end: number; index: number; call: number }>();
+    for (const s of debug.spans) {
+      const line = lineOf(s.pos, s.type, s.depth);
+      const seg = segNames.indexOf(s.segment);
+      const start = segmentStart(s.segment) + s.offset;
+      const last = open.get(line);
+      if (last && s.call !== undefined && last.call === s.call && last.seg === seg && last.end === start) {
+        spanRecords[last.index].size += s.size;
+        last.end += s.size;
+        continue;
+      }
+      const index = spanRecords.length;
+      spanRecords.push({ seg, start, size: s.size });
+      lineSpans[line - firstLine].push(spans.length + index);
+      open.set(line, { seg, end: start + s.size, index, call: s.call ?? -1 });
     }
+    // Lines that made the same bytes (a macro's body line and its call) share one span.
+    const unique: typeof spanRecords = [];
+    const renumber = spanRecords.map((rec) => {
+      const key = `${rec.seg}:${rec.start}:${rec.size}`;
+      let id = spanIds.get(key);
+      if (id === undefined) {
+        id = spans.length + unique.length;
+        spanIds.set(key, id);
+        unique.push(rec);
+      }
+      return id;
+    });
+    spanRecords.length = 0;
+    spanRecords.push(...unique);
+    for (const list of lineSpans) list.forEach((id, k) => (list[k] = renumber[id - spans.length]));
     const symbolIds = new Map<string, number>();
     debug.symbols.forEach((s, i) => symbolIds.set(`${s.scope}:${s.name}`, symBase + i));
     debug.scopes.forEach((sc, i) => {
@@ -210,6 +247,8 @@ export function writeDebugInfo(r: LinkResult): string {
       }
       syms.push(text);
     });
+    lineText.forEach((text, i) => lines.push(lineSpans[i].length ? `${text},span=${lineSpans[i].join('+')}` : text));
+    for (const rec of spanRecords) spans.push(`span\tid=${spans.length},seg=${rec.seg},start=${rec.start},size=${rec.size}`);
     symBase += debug.symbols.length;
     scopeBase += debug.scopes.length;
   });

@@ -73,8 +73,11 @@ export interface ObjSpan {
   offset: number;
   size: number;
   pos: Pos;
-  /** Inside a macro expansion: 'macro'; a line of the source itself: 'asm'. */
+  /** A line of a macro's body (depth: how many expansions deep): 'macro'; a line of the source itself: 'asm'. */
   type: 'asm' | 'macro';
+  depth?: number;
+  /** A line that called a macro: which call, so that the bytes of one call make one span. */
+  call?: number;
 }
 
 export interface ObjScope {

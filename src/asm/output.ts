@@ -25,6 +25,9 @@ export interface Note {
   line: number;
   column: number;
   message: string;
+  /** The file's index in the object module's files, and which expansion this is (for debug info). */
+  fileIndex?: number;
+  expansion?: number;
 }
 
 /** One source line as the listing shows it. */

@@ -102,6 +102,44 @@ describe('hyper6502 asm -o X.o, hyper6502 link', () => {
     expect(ours.seg.map((s) => [s.name, s.start, s.size])).toEqual(theirs.seg.map((s) => [s.name, s.start, s.size]));
   });
 
+  it.runIf(hasCa65)('--dbgfile maps each address to the same source lines as ld65, through macros and .repeat', async () => {
+    const work = mkdtempSync(join(dir, 'lines-'));
+    mkdirSync(join(work, 'ref'));
+    writeFileSync(join(work, 'm.s'), `.macro inner v
+  lda #v
+  sta $10
+.endmacro
+.macro outer v
+  inner v
+  .repeat 2, i
+    .byte i
+  .endrep
+  nop
+.endmacro
+start:
+  outer 1
+  outer 2
+  inner 3
+  rts
+`);
+    writeFileSync(join(work, 't.cfg'), CFG);
+    expect(spawnSync('ca65', ['-g', 'm.s', '-o', 'ref/m.o'], { cwd: work }).status).toBe(0);
+    expect(spawnSync('ld65', ['-C', 't.cfg', 'ref/m.o', '-o', 'ref.bin', '--dbgfile', 'ref.dbg'], { cwd: work }).status).toBe(0);
+    const cwd = process.cwd();
+    process.chdir(work);
+    try {
+      expect((await cli('asm', '-g', 'm.s', '-o', 'm.o')).code).toBe(0);
+      expect((await cli('link', '-C', 't.cfg', 'm.o', '-o', 'out.bin', '--dbgfile', 'out.dbg')).code).toBe(0);
+    } finally {
+      process.chdir(cwd);
+    }
+    const lineMap = (path: string) => {
+      const d = readDebugInfo(readFileSync(join(work, path), 'utf8'));
+      return d.line.flatMap((l) => (l.span ?? []).map((id) => `$${(d.seg[d.span[id].seg].start + d.span[id].start).toString(16)}+${d.span[id].size} ${d.file[l.file].name}:${l.line} type ${l.type ?? 0} count ${l.count ?? 0}`)).sort();
+    };
+    expect(lineMap('out.dbg')).toEqual(lineMap('ref.dbg'));
+  });
+
   it('reports what ld65 reports: unresolved externals, missing segments, overflow', async () => {
     const cfg = file('small.cfg', 'MEMORY { RAM: start = $1000, size = 4, file = %O; }\nSEGMENTS { CODE: load = RAM, type = ro; }\n');
     expect((await cli('asm', file('u.s', '.import nowhere\n jsr nowhere\n.rodata\n .byte 1\n'), '-o', join(dir, 'u.o'))).code).toBe(0);
