@@ -810,7 +810,7 @@ class Assembly {
     if (t.kind === 'ident') {
       const macro = this.macros.get(t.text);
       if (macro) return this.expandMacro(macro, t, cursor);
-      if (!this.set.modes(t.text) && this.features.has('labels_without_colons') && t.column === 1) {
+      if (t.column === 1 && this.features.has('labels_without_colons') && !this.set.modes(t.text)) {
         this.defineLabel(t);
         if (cursor.done) return;
         return this.statement(cursor, frame);
@@ -1369,39 +1369,41 @@ class Assembly {
     return typeof pc === 'number' ? pc + n : { k: (pc as { k: number }).k + n, terms: (pc as { terms: Record<string, number> }).terms };
   }
 
+  /** The opcode of a mode the instruction must have; else the error says which CPU has it. */
+  private need(modes: ReadonlyMap<AddressingMode, OpcodeInfo>, mnemonic: string, operand: Operand, mode: AddressingMode): OpcodeInfo {
+    const info = modes.get(mode);
+    if (!info) throw new SourceError(explainMode(mnemonic, mode, this.set), operand.column);
+    return info;
+  }
+
   private chooseOpcode(mnemonic: string, modes: ReadonlyMap<AddressingMode, OpcodeInfo>, operand: Operand): OpcodeInfo {
-    const need = (mode: AddressingMode) => {
-      const info = modes.get(mode);
-      if (!info) throw new SourceError(explainMode(mnemonic, mode, this.set), operand.column);
-      return info;
-    };
     switch (operand.form) {
       case 'none':
-        return modes.get('imp') ?? modes.get('acc') ?? need('imp');
+        return modes.get('imp') ?? modes.get('acc') ?? this.need(modes, mnemonic, operand, 'imp');
       case 'acc':
-        return need('acc');
+        return this.need(modes, mnemonic, operand, 'acc');
       case 'imm':
-        return need('imm');
+        return this.need(modes, mnemonic, operand, 'imm');
       case 'bit-branch':
         if (!modes.has('zpr')) throw new SourceError(`only X or Y may follow the ',' in ${mnemonic}'s operand`, startColumn(operand.target));
-        return need('zpr');
+        return this.need(modes, mnemonic, operand, 'zpr');
       case 'indirect': {
-        if (operand.index === 'Y') return need('izy');
+        if (operand.index === 'Y') return this.need(modes, mnemonic, operand, 'izy');
         if (operand.index === 'X') {
           const zp = modes.get('izx');
           const abs = modes.get('iax');
           if (zp && abs) return this.addrSizeOf(operand.value) === ZP ? zp : abs;
-          return zp ?? abs ?? need(instructionSet('65C02').modes(mnemonic)?.has('iax') ? 'iax' : 'izx');
+          return zp ?? abs ?? this.need(modes, mnemonic, operand, instructionSet('65C02').modes(mnemonic)?.has('iax') ? 'iax' : 'izx');
         }
         const zp = modes.get('izp');
         const abs = modes.get('ind');
         if (zp && abs) return this.addrSizeOf(operand.value) === ZP ? zp : abs;
-        return abs ?? zp ?? need('izp');
+        return abs ?? zp ?? this.need(modes, mnemonic, operand, 'izp');
       }
       case 'direct': {
         if (!operand.index && modes.has('rel')) return modes.get('rel')!;
         const [zpMode, absMode] = ZP_OR_ABS[operand.index ?? '-'];
-        if (operand.force) return need(operand.force === 'zp' ? zpMode : absMode);
+        if (operand.force) return this.need(modes, mnemonic, operand, operand.force === 'zp' ? zpMode : absMode);
         const zp = modes.get(zpMode);
         const abs = modes.get(absMode);
         if (zp && abs) return this.addrSizeOf(operand.value) === ZP ? zp : abs;
@@ -1414,7 +1416,7 @@ class Assembly {
           }
           return zp;
         }
-        return abs ?? need(absMode);
+        return abs ?? this.need(modes, mnemonic, operand, absMode);
       }
     }
   }

@@ -312,13 +312,23 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
       resolving.delete(name);
     }
   };
-  const valueIn = (module: number, expr: LinkExpr): number =>
-    evalLinkExpr(expr, (kind, name) => {
-      if (kind === 'imp') return exportValue(name);
-      const b = sectionBase(module, name);
-      if (b === undefined) throw new LinkError(`segment '${name}' has no place`);
-      return b;
-    });
+  let moduleNow = 0;
+  const base = (kind: 'seg' | 'imp', name: string) => {
+    if (kind === 'imp') return exportValue(name);
+    const b = sectionBase(moduleNow, name);
+    if (b === undefined) throw new LinkError(`segment '${name}' has no place`);
+    return b;
+  };
+  const valueIn = (module: number, expr: LinkExpr): number => {
+    if (typeof expr === 'number') return expr;
+    const outer = moduleNow;
+    moduleNow = module;
+    try {
+      return evalLinkExpr(expr, base);
+    } finally {
+      moduleNow = outer;
+    }
+  };
   for (const name of [...exports.keys()]) {
     try {
       exportValue(name);
@@ -551,6 +561,10 @@ export function linkImage(
     }
     return at;
   };
+  const imageBase = (kind: 'seg' | 'imp', name: string) => {
+    if (kind === 'imp') throw new Error(`'${name}' is imported: one file has no linker to give it a value (hyper6502 link)`);
+    return bases.get(name) ?? 0;
+  };
   const image = new Uint8Array(0x10000);
   const writer = new Int32Array(0x10000).fill(-1);
   const written = new Map<string, Uint8Array>();
@@ -561,10 +575,7 @@ export function linkImage(
     for (const f of s.fixups) {
       let v: number;
       try {
-        v = evalLinkExpr(f.expr, (kind, name) => {
-          if (kind === 'imp') throw new Error(`'${name}' is imported: one file has no linker to give it a value (hyper6502 link)`);
-          return bases.get(name) ?? 0;
-        });
+        v = evalLinkExpr(f.expr, imageBase);
       } catch (err) {
         errors.push({ file: module.files[f.pos[0]]?.name ?? module.source, line: f.pos[1], column: f.pos[2], message: (err as Error).message });
         continue;
