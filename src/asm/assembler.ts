@@ -28,7 +28,7 @@ import type { CpuModel } from '../isa/opcodes.js';
 import { SourceError, tokenize, type LexOptions, type Token } from './lexer.js';
 import {
   Cursor, Unknown, applyBinary, constantNow, evaluate, isConstant, parseExpression, startColumn, toLinkExpr,
-  type Expr, type LinkExpr, type ParseHooks, type Value,
+  type Expr, type Linear, type LinkExpr, type ParseHooks, type Term, type Value,
 } from './expression.js';
 import { CPU_NAMES, cpuName, explainMode, explainUnknown, instructionSet, MODE_SYNTAX, type CpuName, type InstructionSet } from './instructions.js';
 import { hexValue, parseOperand, type Operand } from './operands.js';
@@ -114,15 +114,12 @@ const ABS = 2;
 const FAR = 3;
 const SIZE_NAMES: Record<number, AddrSize> = { 1: 'zeropage', 2: 'absolute', 3: 'far' };
 
-/** Where a line came from, and the macro expansions it is inside (innermost first). */
-interface Where {
+/** Where a line came from, the macro expansions it is inside (innermost first), and its listing line. */
+interface Where extends ListingLine {
   /** The how-manieth line read: errors come out in this order. */
   seq: number;
-  file: string;
   fileIndex: number;
-  line: number;
   chain: Note[];
-  listing: ListingLine;
 }
 
 interface SourceLine {
@@ -191,6 +188,7 @@ class Scope {
 }
 
 let symbolSerial = 0;
+const NO_POSITIONS: Pos[] = [];
 
 class Sym {
   /** Creation order: ca65 writes debug symbols newest first. */
@@ -200,7 +198,8 @@ class Sym {
   addrSize = 0;
   kind: 'none' | 'label' | 'equate' | 'var' = 'none';
   imported?: number;
-  importPos: Pos[] = [];
+  /** Where it was imported (.import, .global): made when it is. */
+  importPos: Pos[] = NO_POSITIONS;
   exported?: { size: number; pos: Pos };
   global?: { size: number; pos: Pos };
   referenced = false;
@@ -246,8 +245,11 @@ class Segment {
   readonly marks: Array<{ offset: number; address?: number }> = [];
   /** Its base in linear values: 's:NAME'. */
   readonly key: string;
+  /** The terms of an address in it: [['s:NAME', 1]] (shared: term lists are never changed). */
+  readonly terms: Term[];
   constructor(readonly name: string, readonly addrSize: number, readonly index: number) {
     this.key = 's:' + name;
+    this.terms = [[this.key, 1]];
   }
   get size(): number {
     return this.bytes.length;
@@ -425,11 +427,11 @@ class Assembly {
     if (typeof v === 'number') return v;
     if ('tree' in v) return undefined;
     let total = v.k;
-    for (const key in v.terms) {
+    for (const [key, c] of v.terms) {
       if (!key.startsWith('s:')) return undefined;
       const b = base(key.slice(2));
       if (b === undefined) return undefined;
-      total += v.terms[key] * b;
+      total += c * b;
     }
     return total;
   }
@@ -479,10 +481,10 @@ class Assembly {
         continue;
       }
       const source = frame.lines[frame.index++];
-      const listing: ListingLine = { file: frame.file, line: source.line, text: source.text };
-      if (frame.listingLines) this.lines.push(listing);
-      this.where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, chain: frame.chain, listing };
-      this.line(frame, source, listing);
+      const where: Where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, text: source.text, chain: frame.chain };
+      if (frame.listingLines) this.lines.push(where);
+      this.where = where;
+      this.line(frame, source, where);
     }
   }
 
@@ -586,7 +588,7 @@ class Assembly {
     const e: AsmError = { file: where.file, line: where.line, column, message, notes: where.chain.length ? where.chain : undefined };
     this.errorOrder.set(e, where.seq);
     this.errors.push(e);
-    (where.listing.errors ??= []).push(message);
+    (where.errors ??= []).push(message);
   }
 
   private warn(column: number, message: string): void {
@@ -933,7 +935,7 @@ class Assembly {
         this.valueDepth--;
       }
     }
-    if (sym.imported !== undefined) return { k: 0, terms: { ['i:' + sym.name]: 1 } };
+    if (sym.imported !== undefined) return { k: 0, terms: [['i:' + sym.name, 1]] };
     throw new Unknown(`undefined symbol '${sym.name}'`, column, sym.name);
   }
 
@@ -1234,14 +1236,14 @@ class Assembly {
   private pcValue(): Value {
     const s = this.segment;
     if (s.org) return (s.org.address + s.size - s.org.offset) | 0;
-    return { k: s.size, terms: { [s.key]: 1 } };
+    return { k: s.size, terms: s.terms };
   }
 
   private sizeOfValue(v: Value): number {
     if (typeof v === 'number') return constSize(v);
     if ('tree' in v) return 0;
     let size = 0;
-    for (const key in v.terms) {
+    for (const [key] of v.terms) {
       const s = key.startsWith('s:') ? this.segments.get(key.slice(2))?.addrSize ?? ABS : this.importSize(key.slice(2));
       size = Math.max(size, s);
     }
@@ -1366,7 +1368,7 @@ class Assembly {
 
   private pcAfter(n: number): Value {
     const pc = this.pcValue();
-    return typeof pc === 'number' ? pc + n : { k: (pc as { k: number }).k + n, terms: (pc as { terms: Record<string, number> }).terms };
+    return typeof pc === 'number' ? pc + n : { k: (pc as Linear).k + n, terms: (pc as Linear).terms };
   }
 
   /** The opcode of a mode the instruction must have; else the error says which CPU has it. */
@@ -1842,7 +1844,7 @@ class Assembly {
     if (sym.defined) throw new SourceError(`symbol '${t.text}' is already defined here: it cannot be imported too`, t.column);
     if (sym.imported !== undefined && sym.imported !== size) throw new SourceError(`symbol '${t.text}' was imported with another address size`, t.column);
     sym.imported = size;
-    sym.importPos.push(this.pos(t.column));
+    sym.importPos = [...sym.importPos, this.pos(t.column)];
     this.order(sym);
   }
 
@@ -1931,9 +1933,9 @@ class Assembly {
     const frame = this.frames[this.frames.length - 1];
     if (frame.index >= frame.lines.length) return undefined;
     const source = frame.lines[frame.index++];
-    const listing: ListingLine = { file: frame.file, line: source.line, text: source.text };
-    if (frame.listingLines) this.lines.push(listing);
-    this.where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, chain: frame.chain, listing };
+    const where: Where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, text: source.text, chain: frame.chain };
+    if (frame.listingLines) this.lines.push(where);
+    this.where = where;
     let tokens = source.tokens ?? tokenize(source.text, this.lexOptions());
     if (frame.params || frame.locals) tokens = this.substitute(tokens, frame);
     return new Cursor(this.expandDefines(tokens, 0), source.text.length + 1);
@@ -1999,9 +2001,9 @@ class Assembly {
     const frame = this.frames[this.frames.length - 1];
     while (frame.index < frame.lines.length) {
       const source = frame.lines[frame.index++];
-      const listing: ListingLine = { file: frame.file, line: source.line, text: source.text };
-      if (frame.listingLines) this.lines.push(listing);
-      this.where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, chain: frame.chain, listing };
+      const where: Where = { seq: ++this.seq, file: frame.file, fileIndex: frame.fileIndex, line: source.line, text: source.text, chain: frame.chain };
+      if (frame.listingLines) this.lines.push(where);
+      this.where = where;
       const tokens = this.expandDefines(source.tokens ?? tokenize(source.text, this.lexOptions()), 0);
       if (!tokens.length) continue;
       const c = new Cursor(tokens, source.text.length + 1);
@@ -2111,14 +2113,14 @@ class Assembly {
     for (const sym of [...this.allSymbols()]) {
       if (sym.global && !sym.defined && sym.imported === undefined) {
         sym.imported = sym.global.size || ABS;
-        sym.importPos.push(sym.global.pos);
+        sym.importPos = [...sym.importPos, sym.global.pos];
       } else if (this.autoImport && sym.referenced && !sym.defined && sym.imported === undefined && !sym.exported) {
         const outer = this.lookup(sym.name, sym.scope, undefined, false);
         if (outer) continue;
         const target = this.symbolIn(this.global, sym.name);
         target.imported = ABS;
         target.referenced = true;
-        target.importPos.push([0, 0, 0]);
+        target.importPos = [...target.importPos, [0, 0, 0]];
       }
     }
     // Last defined first: a chain of equates then resolves one link at a time.

@@ -5,7 +5,7 @@
 // How to drive this:
 //   const cursor = new Cursor(tokenize('<(table + 2*3)'));
 //   const expr = parseExpression(cursor, hooks);     // stops at ',' ')' or the end
-//   const v = evaluate(expr, context);               // 12, or { k: 6, terms: { 's:CODE': 1 } }, or { tree }
+//   const v = evaluate(expr, context);               // 12, or { k: 6, terms: [['s:CODE', 1]] }, or { tree }
 //   toLinkExpr(v)                                    // what an object file stores for the linker
 //
 // Operators and precedence are ca65's (tightest first): unary + - ~ < > ^ and
@@ -20,11 +20,12 @@ import { SourceError, type Token } from './lexer.js';
 /** What the linker evaluates: a number, a segment's start in this module, an import, or an operation. */
 export type LinkExpr = number | ['seg', string] | ['imp', string] | [string, LinkExpr] | [string, LinkExpr, LinkExpr];
 
-/** A linear value: k + sum(coefficient * base), bases 's:SEGMENT' or 'i:import'. */
+/** A linear value: k + sum(coefficient * base), bases 's:SEGMENT' or 'i:import', sorted by base, none zero. */
 export interface Linear {
   k: number;
-  terms: Record<string, number>;
+  terms: Term[];
 }
+export type Term = readonly [base: string, coefficient: number];
 export type Value = number | Linear | { tree: LinkExpr };
 
 export type Expr =
@@ -240,28 +241,20 @@ export function isConstant(v: Value): v is number {
 }
 
 function linear(v: Value): Linear | undefined {
-  if (typeof v === 'number') return { k: v, terms: {} };
+  if (typeof v === 'number') return { k: v, terms: [] };
   return 'tree' in v ? undefined : v;
 }
 
-function normalize(l: Linear): Value {
-  let any = false;
-  for (const key in l.terms) {
-    if (l.terms[key] === 0) delete l.terms[key];
-    else any = true;
-  }
-  return any ? l : l.k | 0;
+function normalize(k: number, terms: Term[]): Value {
+  return terms.length ? { k: k | 0, terms } : k | 0;
 }
 
 export function toLinkExpr(v: Value): LinkExpr {
   if (typeof v === 'number') return v;
   if ('tree' in v) return v.tree;
   let e: LinkExpr | undefined;
-  const keys = Object.keys(v.terms);
-  if (keys.length > 1) keys.sort();
-  for (const key of keys) {
+  for (const [key, c] of v.terms) {
     const base: LinkExpr = key.startsWith('s:') ? ['seg', key.slice(2)] : ['imp', key.slice(2)];
-    const c = v.terms[key];
     const term: LinkExpr = c === 1 ? base : ['*', c, base];
     e = e === undefined ? term : ['+', e, term];
   }
@@ -269,20 +262,41 @@ export function toLinkExpr(v: Value): LinkExpr {
   return v.k === 0 ? e : ['+', e, v.k];
 }
 
+/** Two sorted term lists added (sign 1) or subtracted (-1). */
+function mergeTerms(a: Term[], b: Term[], sign: 1 | -1): Term[] {
+  if (b.length === 0) return a;
+  if (a.length === 0) return sign === 1 ? b : b.map(([key, c]) => [key, -c] as const);
+  const out: Term[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const ka = a[i]?.[0];
+    const kb = b[j]?.[0];
+    if (kb === undefined || (ka !== undefined && ka < kb)) out.push(a[i++]);
+    else if (ka === undefined || kb < ka) {
+      out.push([kb, sign * b[j][1]]);
+      j++;
+    } else {
+      const c = a[i][1] + sign * b[j][1];
+      if (c !== 0) out.push([ka, c]);
+      i++;
+      j++;
+    }
+  }
+  return out;
+}
+
 function add(a: Value, b: Value, sign: 1 | -1): Value {
   if (typeof a === 'number' && typeof b === 'number') return sign === 1 ? (a + b) | 0 : (a - b) | 0;
   const la = linear(a);
   const lb = linear(b);
   if (!la || !lb) return { tree: [sign === 1 ? '+' : '-', toLinkExpr(a), toLinkExpr(b)] };
-  const terms = { ...la.terms };
-  for (const key in lb.terms) terms[key] = (terms[key] ?? 0) + sign * lb.terms[key];
-  return normalize({ k: (la.k + sign * lb.k) | 0, terms });
+  return normalize(la.k + sign * lb.k, mergeTerms(la.terms, lb.terms, sign));
 }
 
 function scale(l: Linear, c: number): Value {
-  const terms: Record<string, number> = {};
-  for (const key in l.terms) terms[key] = l.terms[key] * c;
-  return normalize({ k: Math.imul(l.k, c), terms });
+  if (c === 0) return 0;
+  return normalize(Math.imul(l.k, c), l.terms.map(([key, x]) => [key, x * c] as const));
 }
 
 export function applyUnary(op: string, v: Value, column: number): Value {
