@@ -27,6 +27,8 @@ export interface LinkOptions {
   startAddress?: number;
   /** Module names for messages and the map file (default: each module's source with .o). */
   names?: string[];
+  /** Symbols defined on the command line (ld65's -D NAME=VALUE). */
+  defines?: Record<string, number>;
 }
 
 export interface PlacedSection {
@@ -106,6 +108,11 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
       exports.set(e.name, { name: e.name, value: 0, module: i, label: e.label, addrSize: e.addrSize, importers: [], expr: e.value });
     }
   });
+
+  for (const [name, value] of Object.entries(options.defines ?? {})) {
+    if (exports.has(name)) errors.push(`Duplicate external identifier: '${name}' (defined with -D and in ${names[exports.get(name)!.module]})`);
+    else exports.set(name, { name, value, module: -1, label: false, addrSize: 'absolute', importers: [] });
+  }
 
   // Segments: each module's parts, in module order.
   const bySegment = new Map<string, PlacedSection[]>();

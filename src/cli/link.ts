@@ -14,7 +14,7 @@ import { link } from '../asm/linker.js';
 import { parseLinkerConfig, ConfigError } from '../asm/ldconfig.js';
 import { readObject, ObjectError } from '../asm/object.js';
 import { writeDebugInfo } from '../asm/dbginfo.js';
-import { UsageError, parseAddress } from './args.js';
+import { UsageError, parseAddress, parseNumber } from './args.js';
 import { describeFsError, write } from './asm.js';
 import type { CliIo } from './run.js';
 
@@ -27,6 +27,7 @@ Options:
   -C, --config FILE      the ld65 configuration (MEMORY, SEGMENTS, ...)
   -o, --output OUT       the output file (%O in the configuration; default a.out)
   -S, --start-addr ADDR  the start address, %S (default: the config's STARTADDRESS, else $200)
+  -D NAME=VALUE          define a symbol, as ld65 -D
   --Ln FILE              write the label file (VICE "al" lines)
   -m, --mapfile FILE     write the map file
   --dbgfile FILE         write the debug info file`;
@@ -37,6 +38,17 @@ function readText(path: string): string {
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${describeFsError(err)}`);
   }
+}
+
+/** -D NAME=VALUE (ld65 wants the value). */
+function linkerDefines(list: readonly string[]): Record<string, number> {
+  const defines: Record<string, number> = {};
+  for (const d of list) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(d);
+    if (!m) throw new UsageError(`-D ${d}: expected NAME=VALUE`);
+    defines[m[1]] = parseNumber(m[2], `-D ${m[1]}`, 0xffffffff);
+  }
+  return defines;
 }
 
 export async function linkCommand(argv: string[], io: CliIo): Promise<number> {
@@ -50,6 +62,7 @@ export async function linkCommand(argv: string[], io: CliIo): Promise<number> {
       config: { type: 'string', short: 'C' },
       output: { type: 'string', short: 'o' },
       'start-addr': { type: 'string', short: 'S' },
+      define: { type: 'string', short: 'D', multiple: true, default: [] },
       Ln: { type: 'string' },
       mapfile: { type: 'string', short: 'm' },
       dbgfile: { type: 'string' },
@@ -83,6 +96,7 @@ export async function linkCommand(argv: string[], io: CliIo): Promise<number> {
     result = link(modules, config, {
       output,
       names: positionals.map((p) => basename(p)),
+      defines: linkerDefines(values.define),
       startAddress: values['start-addr'] !== undefined ? parseAddress(values['start-addr'], '--start-addr') : undefined,
     });
   } catch (err) {

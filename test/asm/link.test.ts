@@ -140,6 +140,14 @@ start:
     expect(lineMap('out.dbg')).toEqual(lineMap('ref.dbg'));
   });
 
+  it('link -D defines a symbol, as ld65 -D', async () => {
+    const cfg = file('d.cfg', 'MEMORY { RAM: start = $1000, size = $100, file = %O; }\nSEGMENTS { CODE: load = RAM, type = ro; }\n');
+    expect((await cli('asm', file('ld.s', '.import SIZE\n .word SIZE\n'), '-o', join(dir, 'ld.o'))).code).toBe(0);
+    expect((await cli('link', '-C', cfg, join(dir, 'ld.o'), '-D', 'SIZE=$1234', '-o', join(dir, 'ld.bin'))).code).toBe(0);
+    expect(Array.from(readFileSync(join(dir, 'ld.bin')))).toEqual([0x34, 0x12]);
+    expect((await cli('link', '-C', cfg, join(dir, 'ld.o'), '-D', 'SIZE')).stderr).toMatch(/-D SIZE: expected NAME=VALUE/);
+  });
+
   it('reports what ld65 reports: unresolved externals, missing segments, overflow', async () => {
     const cfg = file('small.cfg', 'MEMORY { RAM: start = $1000, size = 4, file = %O; }\nSEGMENTS { CODE: load = RAM, type = ro; }\n');
     expect((await cli('asm', file('u.s', '.import nowhere\n jsr nowhere\n.rodata\n .byte 1\n'), '-o', join(dir, 'u.o'))).code).toBe(0);
