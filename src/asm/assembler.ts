@@ -209,6 +209,8 @@ class Sym {
   size?: number;
   /** .constructor and friends: the linker's tables it belongs to. */
   condes?: Array<{ type: number; priority: number }>;
+  /** Debug info: the lines that use it. */
+  refs?: Map<string, { pos: Pos; depth?: number }>;
   constructor(readonly name: string, readonly scope: Scope) {}
   get defined(): boolean {
     return this.kind !== 'none';
@@ -1019,13 +1021,21 @@ class Assembly {
   private symbolReference(path: string, t: Token): Expr {
     const sym = this.lookup(path, this.scope, this.cheapOwner, false);
     if (sym?.kind === 'var') return { kind: 'value', value: sym.value!, column: t.column };
-    if (sym) sym.referenced = true;
-    else {
-      // Remember the reference so that .ifref and the import list see it.
-      const placeholder = this.lookup(path, this.scope, this.cheapOwner, true);
-      if (placeholder) placeholder.referenced = true;
+    // Remember the reference so that .ifref, the import list and the debug info see it.
+    const used = sym ?? this.lookup(path, this.scope, this.cheapOwner, true);
+    if (used) {
+      used.referenced = true;
+      this.noteReference(used, t.column);
     }
     return new SymbolReference(this, path, t.column, this.scope, this.cheapOwner, sym);
+  }
+
+  /** Debug info: this line uses the symbol. */
+  private noteReference(sym: Sym, column: number): void {
+    if (!this.debugInfo) return;
+    const depth = this.frames[this.frames.length - 1]?.kind === 'macro' ? this.where.chain.length : 0;
+    const key = `${this.where.fileIndex}:${this.where.line}:${depth}`;
+    if (!sym.refs?.has(key)) (sym.refs ??= new Map()).set(key, { pos: this.pos(column), ...(depth ? { depth } : {}) });
   }
 
   /** A referenced symbol, found now or later (a forward reference), looking outwards from where it was written. */
@@ -1861,6 +1871,7 @@ class Assembly {
       }
       if (sym.imported !== undefined) throw new SourceError(`symbol '${t.text}' is imported: it cannot be exported too`, t.column);
       sym.exported = { size: s, pos: this.pos(t.column) };
+      this.noteReference(sym, t.column); // ca65 counts an .export as a use
     } while (cursor.accept(','));
     this.expectEnd(cursor);
   }
@@ -2216,7 +2227,7 @@ class Assembly {
       index.set(sym, out.length);
       const owner = this.cheapOwnerOf.get(sym);
       out.push({
-        name: sym.name, scope: sym.scope.index, addrSize: SIZE_NAMES[(sym.imported ?? sym.addrSize) || ABS], value, label: sym.kind === 'label', ...(sym.size ? { size: sym.size } : {}),
+        name: sym.name, scope: sym.scope.index, addrSize: SIZE_NAMES[(sym.imported ?? sym.addrSize) || ABS], value, label: sym.kind === 'label', ...(sym.size ? { size: sym.size } : {}), ...(sym.refs ? { refs: [...sym.refs.values()] } : {}),
         pos: sym.where ? this.pos(1, sym.where) : sym.importPos[0] ?? [0, 0, 0], visibility: sym.exported ? 'export' : sym.imported !== undefined && !sym.defined ? 'import' : 'local',
       });
       if (owner) owners.push([out[out.length - 1], owner]);

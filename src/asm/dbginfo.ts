@@ -226,6 +226,7 @@ export function writeDebugInfo(r: LinkResult): string {
       if (size) text += `,size=${size}`;
       text += s.parent !== undefined ? `,parent=${symBase + s.parent}` : `,scope=${scopeBase + s.scope}`;
       text += `,def=${lineOf(s.pos, 'asm')}`;
+      if (s.refs?.length) text += `,ref=${s.refs.map((ref) => lineOf(ref.pos, ref.depth ? 'macro' : 'asm', ref.depth)).join('+')}`;
       if (s.visibility === 'import') {
         text += ',type=imp';
         const e = r.exports.get(s.name);

@@ -104,6 +104,8 @@ export interface ObjDebugSymbol {
   size?: number;
   /** Cheap locals: the index (in this list) of the label they belong to. */
   parent?: number;
+  /** The lines that use it (a line in a macro body: with its depth). */
+  refs?: Array<{ pos: Pos; depth?: number }>;
   /** Imported ('import') or exported ('export') as well as local. */
   visibility: 'local' | 'export' | 'import';
 }

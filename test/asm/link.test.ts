@@ -97,7 +97,8 @@ describe('hyper6502 asm -o X.o, hyper6502 link', () => {
     // ld65's own debug file reads, and names the same symbols with the same values as ours.
     const theirs = readDebugInfo(read('ref.dbg').toString());
     const ours = readDebugInfo(read('out.dbg').toString());
-    const symbols = (d: typeof ours) => d.sym.map((s) => `${s.name} ${s.type} ${s.val ?? ''} ${s.addrsize}`).sort();
+    const lines = (d: typeof ours, ids?: number[]) => (ids ?? []).map((i) => `${d.file[d.line[i].file].name}:${d.line[i].line}`).sort().join(' ');
+    const symbols = (d: typeof ours) => d.sym.map((s) => `${s.name} ${s.type} ${s.val ?? ''} ${s.addrsize} def ${lines(d, s.def)} ref ${lines(d, s.ref)}`).sort();
     expect(symbols(ours)).toEqual(symbols(theirs));
     expect(ours.seg.map((s) => [s.name, s.start, s.size])).toEqual(theirs.seg.map((s) => [s.name, s.start, s.size]));
   });
