@@ -1033,9 +1033,12 @@ class Assembly {
   /** Debug info: this line uses the symbol. */
   private noteReference(sym: Sym, column: number): void {
     if (!this.debugInfo) return;
-    const depth = this.frames[this.frames.length - 1]?.kind === 'macro' ? this.where.chain.length : 0;
-    const key = `${this.where.fileIndex}:${this.where.line}:${depth}`;
-    if (!sym.refs?.has(key)) (sym.refs ??= new Map()).set(key, { pos: this.pos(column), ...(depth ? { depth } : {}) });
+    // Inside a macro, ca65 names the source line that called it.
+    const chain = this.where.chain;
+    const site = chain[chain.length - 1];
+    const pos: Pos = site?.fileIndex !== undefined ? [site.fileIndex, site.line, site.column] : this.pos(column);
+    const key = `${pos[0]}:${pos[1]}`;
+    if (!sym.refs?.has(key)) (sym.refs ??= new Map()).set(key, { pos });
   }
 
   /** A referenced symbol, found now or later (a forward reference), looking outwards from where it was written. */
