@@ -34,8 +34,9 @@ import { CPU_NAMES, cpuName, explainMode, explainUnknown, instructionSet, MODE_S
 import { hexValue, parseOperand, type Operand } from './operands.js';
 import { MACPACKS, cpuBits } from './macpacks.js';
 import { formatListing, sim65Program, type AsmError, type ListingLine, type Note } from './output.js';
-import { hexBytes, type AddrSize, type ObjDebugSymbol, type ObjFixup, type ObjScope, type ObjSpan, type ObjectModule, type Pos } from './object.js';
+import { hexBytes, writeValue, type AddrSize, type ObjDebugSymbol, type ObjFixup, type ObjScope, type ObjSpan, type ObjectModule, type Pos } from './object.js';
 import { linkImage } from './linker.js';
+import { counterToken, matchingParen, splitArguments, unbrace } from './tokens.js';
 import { translateEasy6502 } from './easy6502.js';
 import type { AddressingMode, OpcodeInfo } from '../isa/opcodes.js';
 
@@ -2276,9 +2277,6 @@ const CONDES_TYPES = ['constructor', 'destructor', 'interruptor'];
 const TOKEN_FUNCTION = /^\.(concat|string|ident|left|right|mid)$/i;
 const TOKEN_FUNCTIONS = new Set(['.CONCAT', '.STRING', '.IDENT', '.LEFT', '.RIGHT', '.MID']);
 
-function counterToken(i: number): Token {
-  return { kind: 'number', text: String(i), value: i, column: 1 };
-}
 
 function isConditional(name: string): boolean {
   const n = name.toUpperCase();
@@ -2326,60 +2324,5 @@ function checkValue(v: number, p: PendingFixup): number {
   }
 }
 
-export function writeValue(bytes: { [i: number]: number }, offset: number, size: number, v: number): void {
-  if (size === -2) {
-    bytes[offset] = (v >> 8) & 0xff;
-    bytes[offset + 1] = v & 0xff;
-    return;
-  }
-  for (let i = 0; i < size; i++) bytes[offset + i] = (v >>> (8 * i)) & 0xff;
-}
 
-/** Arguments of a macro call: comma-separated token lists; `{...}` groups one that holds commas. */
-function splitArguments(cursor: Cursor): Token[][] {
-  const args: Token[][] = [];
-  if (cursor.done) return args;
-  let current: Token[] = [];
-  let depth = 0;
-  while (!cursor.done) {
-    const t = cursor.next();
-    if (t.kind === 'op' && (t.text === '(' || t.text === '{')) depth++;
-    if (t.kind === 'op' && (t.text === ')' || t.text === '}')) depth--;
-    if (t.kind === 'op' && t.text === ',' && depth === 0) {
-      args.push(unbrace(current));
-      current = [];
-      continue;
-    }
-    current.push(t);
-  }
-  args.push(unbrace(current));
-  return args;
-}
-
-/** A token list without the curly braces around it, if any. */
-function unbrace(tokens: Token[]): Token[] {
-  if (tokens.length >= 2 && tokens[0].kind === 'op' && tokens[0].text === '{' && tokens[tokens.length - 1].kind === 'op' && tokens[tokens.length - 1].text === '}' && matchingBrace(tokens) === tokens.length - 1) {
-    return tokens.slice(1, -1);
-  }
-  return tokens;
-}
-
-function matchingBrace(tokens: Token[]): number {
-  let depth = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i].kind === 'op' && tokens[i].text === '{') depth++;
-    if (tokens[i].kind === 'op' && tokens[i].text === '}' && --depth === 0) return i;
-  }
-  return -1;
-}
-
-function matchingParen(tokens: Token[], open: number): number {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    if (tokens[i].kind !== 'op') continue;
-    if (tokens[i].text === '(') depth++;
-    if (tokens[i].text === ')' && --depth === 0) return i;
-  }
-  throw new SourceError("')' is missing", tokens[open].column);
-}
 

@@ -15,10 +15,9 @@
 // order, gaps filled with the fill value, `fill = yes` padding to the size.
 
 import { evalLinkExpr, type LinkExpr } from './expression.js';
-import { bytesOfHex, type ObjectModule, type ObjSegment, type Pos } from './object.js';
+import { bytesOfHex, writeValue, type ObjectModule, type ObjSegment, type Pos } from './object.js';
 import { ConfigError, type ConfigExpr, type LinkerConfig, type MemoryArea, type SegmentRule } from './ldconfig.js';
 import type { AsmError } from './output.js';
-import { writeValue } from './assembler.js';
 
 export interface LinkOptions {
   /** The main output file (%O); default "a.out", as ld65. */

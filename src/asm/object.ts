@@ -167,3 +167,13 @@ export function bytesOfHex(hex: string): Uint8Array {
   for (let i = 0; i < out.length; i++) out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
   return out;
 }
+
+/** A value into bytes: little-endian, `size` bytes; -2 is a big-endian word (.dbyt). */
+export function writeValue(bytes: { [i: number]: number }, offset: number, size: number, v: number): void {
+  if (size === -2) {
+    bytes[offset] = (v >> 8) & 0xff;
+    bytes[offset + 1] = v & 0xff;
+    return;
+  }
+  for (let i = 0; i < size; i++) bytes[offset + i] = (v >>> (8 * i)) & 0xff;
+}
