@@ -86,6 +86,8 @@ export interface LinkedExport {
 }
 
 const CONDES_TYPES = ['constructor', 'destructor', 'interruptor'];
+/** The largest output file (16 MiB). */
+const MAX_OUTPUT = 16 << 20;
 const alignCount = (addr: number, align: number) => (align <= 1 ? 0 : (align - (addr % align)) % align);
 
 export function link(modules: ObjectModule[], config: LinkerConfig, options: LinkOptions = {}): LinkResult {
@@ -348,7 +350,12 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
   // The files.
   const files = new Map<string, Uint8Array>();
   const data = new Map<string, { bytes: Uint8Array; pos: number }>();
-  for (const [name, size] of fileSizes) data.set(name, { bytes: new Uint8Array(size), pos: 0 });
+  for (const [name, size] of fileSizes) {
+    if (size > MAX_OUTPUT) {
+      errors.push(`Output file '${name}' would be ${size} bytes, more than the ${MAX_OUTPUT} this linker writes (a memory area with fill = yes and a huge size?)`);
+      fileSizes.delete(name);
+    } else data.set(name, { bytes: new Uint8Array(size), pos: 0 });
+  }
   const segmentImage = (seg: PlacedSegment): Uint8Array => {
     const out = new Uint8Array(seg.size);
     seg.sections.forEach((s, k) => {
@@ -377,7 +384,8 @@ export function link(modules: ObjectModule[], config: LinkerConfig, options: Lin
   for (const { area } of memory) {
     if (area.file === '') continue;
     const fileName = area.file === '%O' ? output : area.file;
-    const file = data.get(fileName)!;
+    const file = data.get(fileName);
+    if (!file) continue;
     const m = memory.find((x) => x.area === area)!;
     file.pos = m.fileOffset;
     const write = (bytes: ArrayLike<number>) => {
