@@ -117,4 +117,17 @@ describe('assembly errors', () => {
     const { listing } = assemble(' lda #1\n frob\n');
     expect(listing).toContain(" frob\n*** error: unknown instruction 'frob'\n");
   });
+
+  it('never throws: random token soup of directives, macros and operands only gives errors', () => {
+    const pieces = ['lda', '#', '$12', '(', ')', ',', 'x', 'y', ':', '::', '.macro', '.endmacro', '.repeat', '.endrep', '.if', '.else', '.endif', '.proc', '.endproc',
+      '.scope', '.endscope', '.struct', '.endstruct', '.enum', '.endenum', '.define', 'm', '@l', ':+', ':-', '=', ':=', '.byte', '.word', '"s"', "'c'", '.segment', '"CODE"',
+      '.res', '.align', '16', '.org', '$8000', '.include', '.local', '.exitmacro', '.sizeof', '.tag', '.import', '.export', '{', '}', '.left', '.match', '.strat', '*', '+',
+      '<', '>', '.charmap', '.feature', 'labels_without_colons', 'bne', 'jmp', 'l1', '.assert', 'error', '.constructor', '.ifblank', '.set', '.macpack', 'longbranch', 'jeq'];
+    let seed = 11;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    for (let i = 0; i < 500; i++) {
+      const source = Array.from({ length: 1 + random(10) }, () => ' ' + Array.from({ length: random(7) }, () => pieces[random(pieces.length)]).join(' ')).join('\n');
+      expect(() => assemble(source, { fileName: 'soup.s' }), source).not.toThrow();
+    }
+  });
 });

@@ -159,6 +159,9 @@ start:
     expect((await cli('asm', file('big.s', ' .res 5\n'), '-o', join(dir, 'big.o'))).code).toBe(0);
     const big = await cli('link', '-C', cfg, join(dir, 'big.o'), '-o', join(dir, 'big.bin'));
     expect(big.stderr).toContain("Segment 'CODE' overflows memory area 'RAM' by 1 byte");
+    const huge = await cli('link', '-C', file('huge.cfg', 'MEMORY { RAM: start = 0, size = $FFFFFFFF, file = %O, fill = yes; }\nSEGMENTS { CODE: load = RAM; }\n'), join(dir, 'big.o'), '-o', join(dir, 'huge.bin'));
+    expect(huge.code).toBe(1);
+    expect(huge.stderr).toContain("Output file '" + join(dir, 'huge.bin') + "' would be 4294967295 bytes");
   });
 
   it.each([
