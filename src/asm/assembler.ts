@@ -285,12 +285,11 @@ const MAX_NESTING = 256;
 const MAX_SYMBOL_DEPTH = 400;
 const MAX_ERRORS = 1000;
 const DEFAULT_MAX_FILE = 16 << 20;
-const FEATURES = new Set([
-  'labels_without_colons', 'dollar_is_pc', 'string_escapes', 'pc_assignment', 'loose_string_term', 'loose_char_term',
-  'at_in_identifiers', 'dollar_in_identifiers', 'leading_dot_in_identifiers', 'org_per_seg', 'missing_char_term',
-  'ubiquitous_idents', 'c_comments', 'force_range', 'underline_in_numbers', 'addrsize', 'bracket_as_indirect',
-  'dollar_in_identifiers', 'long_jsr_jmp_rts',
-]);
+/** ca65's .feature names this assembler has: some change how it reads (labels_without_colons,
+ * dollar_is_pc, string_escapes, force_range), the others are how it always works. */
+const FEATURES = new Set(['labels_without_colons', 'dollar_is_pc', 'string_escapes', 'force_range', 'pc_assignment', 'org_per_seg', 'ubiquitous_idents', 'addrsize', 'long_jsr_jmp_rts']);
+/** ca65's other features: refused rather than ignored, since a source that needs one would assemble wrongly. */
+const OTHER_FEATURES = new Set(['loose_string_term', 'loose_char_term', 'at_in_identifiers', 'dollar_in_identifiers', 'leading_dot_in_identifiers', 'missing_char_term', 'c_comments', 'underline_in_numbers', 'bracket_as_indirect']);
 const IGNORED = new Set([
   '.LIST', '.LISTBYTES', '.PAGELENGTH', '.PAGELEN', '.DBG', '.FILEOPT', '.FOPT', '.SMART',
   '.CASE', '.WARNINGS', '.I8', '.I16', '.A8', '.A16', '.LOCALCHAR', '.MACPACK_NONE',
@@ -1686,6 +1685,7 @@ class Assembly {
         do {
           const f = cursor.next();
           const feature = f.text.toLowerCase();
+          if (OTHER_FEATURES.has(feature)) throw new SourceError(`.feature ${feature}: this assembler does not have it`, f.column);
           if (!FEATURES.has(feature)) throw new SourceError(`unknown feature '${f.text}'`, f.column);
           let on = true;
           if (cursor.at('+')) cursor.next();
