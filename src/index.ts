@@ -67,8 +67,12 @@ export { RandomSource, type RngOptions } from './devices/rng.js';
 export { PowerRegister } from './devices/power.js';
 export { parseSim65, isSim65, Sim65Host, Sim65Device, Sim65FormatError, type Sim65Program, type Sim65HostOptions, type GuestFileSystem, type OpenMode, type InputSource } from './devices/sim65.js';
 
-export { assemble, resolveInclude, type AsmOptions, type AsmResult, type AsmError } from './asm/assembler.js';
-export { formatAsmError, formatSymbols, sim65Program } from './asm/output.js';
+export { assemble, resolveInclude, type AsmOptions, type AsmResult, type AsmError, type ReadFile } from './asm/assembler.js';
+export { formatAsmError, formatAsmWarning, formatSymbols, sim65Program } from './asm/output.js';
+export { link, type LinkOptions, type LinkResult } from './asm/linker.js';
+export { parseLinkerConfig, ConfigError, type LinkerConfig } from './asm/ldconfig.js';
+export { writeObject, readObject, ObjectError, type ObjectModule } from './asm/object.js';
+export { readDebugInfo, writeDebugInfo, DebugInfoError, type DebugInfo } from './asm/dbginfo.js';
 
 export { Hypervisor, Vm, type HypervisorOptions, type PoolMetrics, type OutputListener, type StateListener } from './hypervisor/hypervisor.js';
 export { VmStateError, QUANTUM, EXIT_COST, type VmState, type Schedule, type VmMetrics, type VmEvent } from './hypervisor/vm-host.js';

@@ -33,15 +33,28 @@ async function fetchText(path: string): Promise<string> {
   return new TextDecoder().decode(await fetchBytes(path));
 }
 
-/** Assembles a source, or shows its errors at their lines and returns null. */
+/** Files the editor's source may .include or .incbin (picked with "Project files"), by name. */
+const projectFiles = new Map<string, Uint8Array>();
+
+/** Reads a project file for the assembler: by its name, wherever the source says it is. */
+function readProjectFile(path: string): Uint8Array {
+  const file = projectFiles.get(path.slice(path.lastIndexOf('/') + 1));
+  if (!file) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+  return file;
+}
+
+/**
+ * Assembles a source (the easy6502 machine's dialect; ca65 syntax works too),
+ * with the project files, or shows its errors at their lines and returns null.
+ */
 function assembleOrShow(source: string, name: string): Uint8Array | null {
-  const program = assemble(source, { fileName: name });
+  const program = assemble(source, { fileName: name, dialect: 'easy6502', readFile: readProjectFile });
   const list = $('asm-errors');
   list.innerHTML = '';
   if (program.ok) return program.bytes;
   for (const e of program.errors) {
     const li = document.createElement('li');
-    li.textContent = `line ${e.line}, column ${e.column}: ${e.message}`;
+    li.textContent = `${e.file === name ? '' : `${e.file}, `}line ${e.line}, column ${e.column}: ${e.message}${(e.notes ?? []).map((n) => ` (${n.message} at line ${n.line})`).join('')}`;
     list.append(li);
   }
   message(`${name} has ${program.errors.length} error${program.errors.length === 1 ? '' : 's'}: see the editor.`);
@@ -297,6 +310,12 @@ $('load-program').onchange = async () => {
   clearMessage();
   const spec = await specFromFile(file);
   if (spec) await load(`file:${file.name}`, spec);
+};
+$('project-files').onchange = async () => {
+  const input = $('project-files') as HTMLInputElement;
+  for (const file of input.files ?? []) projectFiles.set(file.name, new Uint8Array(await file.arrayBuffer()));
+  $('project-list').textContent = projectFiles.size ? `Project files: ${[...projectFiles.keys()].join(', ')}` : '';
+  input.value = '';
 };
 $('restore-autosave').onclick = async () => {
   const bytes = await autosaved(current);

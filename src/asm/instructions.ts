@@ -64,12 +64,17 @@ function buildSet(name: CpuName): InstructionSet {
     // ca65 writes LXA #imm as LAX #imm.
     byMnemonic.get('LAX')!.set('imm', byMnemonic.get('LXA')!.get('imm')!);
   }
+  // Mnemonics as written (any case) -> modes, filled as they are met.
+  const seen = new Map<string, ReadonlyMap<AddressingMode, OpcodeInfo> | undefined>();
   return {
     name,
     cpu,
     modes(mnemonic) {
+      if (seen.has(mnemonic)) return seen.get(mnemonic);
       const upper = mnemonic.toUpperCase();
-      return byMnemonic.get(upper) ?? (withUndocumented ? byMnemonic.get(UNDOCUMENTED_ALIASES[upper]) : undefined);
+      const modes = byMnemonic.get(upper) ?? (withUndocumented ? byMnemonic.get(UNDOCUMENTED_ALIASES[upper]) : undefined);
+      if (seen.size < 4096) seen.set(mnemonic, modes);
+      return modes;
     },
   };
 }

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { runCommand, type CliIo } from './run.js';
 import { disasmCommand } from './disasm.js';
 import { asmCommand } from './asm.js';
+import { linkCommand } from './link.js';
 import { benchCommand } from './vms.js';
 import { serveCommand } from './serve.js';
 import { machinesCommand } from './machines.js';
@@ -22,6 +23,7 @@ Commands:
   machines      the built-in machines and their memory maps
   disasm FILE   list the instructions of a program (hyper6502 disasm --help)
   asm FILE      assemble a 6502/65C02 source, ca65 syntax (hyper6502 asm --help)
+  link OBJ...   link object files by an ld65 config (hyper6502 link --help)
   bench         emulated MHz of a pool of VMs (hyper6502 bench --help)
   serve         serve the demo page on localhost (npm start)
 
@@ -39,6 +41,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await disasmCommand(rest, io);
       case 'asm':
         return await asmCommand(rest, io);
+      case 'link':
+        return await linkCommand(rest, io);
       case 'bench':
         return await benchCommand(rest, io);
       case 'serve':
@@ -58,7 +62,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, machines, disasm, asm, bench, serve)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, machines, disasm, asm, link, bench, serve)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {

@@ -6,7 +6,7 @@
 // ca65 + ld65 make of a one-file source that starts with `.org`.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -51,4 +51,33 @@ export function sim65(program: Uint8Array): { status: number | null; output: str
   writeFileSync(path, program);
   const r = spawnSync('sim65', [path], { encoding: 'utf8' });
   return { status: r.status, output: r.stdout + r.stderr };
+}
+
+/** What a project builds to: the binary (and other output files), the label file and the map file. */
+export interface Build {
+  files: Record<string, Uint8Array>;
+  labels: string;
+  map: string;
+}
+
+/**
+ * ca65 on each source (with `args`), then ld65 with `config` on the objects in
+ * order; the sources may .include each other by name.
+ */
+export function ld65Build(sources: Record<string, string>, config: string, args: string[] = []): Build {
+  const base = join(dir, `p${serial++}`);
+  mkdirSync(base);
+  for (const [name, text] of Object.entries(sources)) writeFileSync(join(base, name), text);
+  writeFileSync(join(base, 'link.cfg'), config);
+  const objects: string[] = [];
+  for (const name of Object.keys(sources).filter((n) => n.endsWith('.s'))) {
+    const r = spawnSync('ca65', [...args, name, '-o', name.replace(/\.s$/, '.o')], { cwd: base, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ca65 failed:\n${r.stderr}`);
+    objects.push(name.replace(/\.s$/, '.o'));
+  }
+  const r = spawnSync('ld65', ['-C', 'link.cfg', '-o', 'out.bin', '-Ln', 'out.lbl', '-m', 'out.map', ...objects], { cwd: base, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ld65 failed:\n${r.stderr}`);
+  const files: Record<string, Uint8Array> = {};
+  for (const f of readdirSync(base)) if (!/\.(s|inc|o|cfg|lbl|map)$/.test(f)) files[f] = readFileSync(join(base, f));
+  return { files, labels: readFileSync(join(base, 'out.lbl'), 'utf8'), map: readFileSync(join(base, 'out.map'), 'utf8') };
 }

@@ -34,12 +34,12 @@ describe('assembly errors', () => {
     ['duplicate label', 'x: nop\nx: nop', "bad.s:2:1: error: duplicate symbol 'x': already defined at bad.s:1"],
     ['duplicate constant', 'x = 1\nx = 2', "bad.s:2:1: error: duplicate symbol 'x': already defined at bad.s:1"],
     ['unknown directive', ' .bytes 1', "bad.s:1:2: error: unknown directive '.bytes'"],
-    ['unsupported ca65 directive', ' .macro m', 'bad.s:1:2: error: .macro is a ca65 directive this assembler does not support'],
-    ['other segments', ' .segment "RODATA"', 'bad.s:1:11: error: .segment "RODATA": this assembler has no linker'],
+    ['macro without its end', ' .macro m', 'bad.s:1:2: error: .macro m has no .endmacro'],
+    ['a CPU this assembler does not have', ' .p816', 'bad.s:1:2: error: .p816: this assembler knows the 6502, 6502X, 65SC02 and 65C02'],
     ['unknown CPU', ' .setcpu "65816"', 'bad.s:1:10: error: .setcpu "65816": this assembler knows "6502", "6502X", "65SC02", "65C02"'],
     ['forward reference in .org', ' .org later\nlater:', "bad.s:1:7: error: the address of .org must be known on this line (no forward references): undefined symbol 'later'"],
     ['forward reference in .res', ' .res n\nn = 2', 'bad.s:1:7: error: the size of .res must be known on this line'],
-    ['negative .res', ' .res -1', 'bad.s:1:7: error: the size of .res must be $00 to $10000, not -1'],
+    ['negative .res', ' .res -1', 'bad.s:1:7: error: the size of .res must be $00 to $1000000, not -1'],
     ['.org out of range', ' .org $10000', 'bad.s:1:7: error: the address of .org must be $00 to $FFFF, not $10000'],
     ['division by zero', ' .byte 1/0', 'bad.s:1:9: error: division by zero'],
     ['unterminated string', ' .byte "abc', 'bad.s:1:8: error: unterminated string: the closing " is missing'],
@@ -116,5 +116,18 @@ describe('assembly errors', () => {
   it('shows the errors in the listing under their lines', () => {
     const { listing } = assemble(' lda #1\n frob\n');
     expect(listing).toContain(" frob\n*** error: unknown instruction 'frob'\n");
+  });
+
+  it('never throws: random token soup of directives, macros and operands only gives errors', () => {
+    const pieces = ['lda', '#', '$12', '(', ')', ',', 'x', 'y', ':', '::', '.macro', '.endmacro', '.repeat', '.endrep', '.if', '.else', '.endif', '.proc', '.endproc',
+      '.scope', '.endscope', '.struct', '.endstruct', '.enum', '.endenum', '.define', 'm', '@l', ':+', ':-', '=', ':=', '.byte', '.word', '"s"', "'c'", '.segment', '"CODE"',
+      '.res', '.align', '16', '.org', '$8000', '.include', '.local', '.exitmacro', '.sizeof', '.tag', '.import', '.export', '{', '}', '.left', '.match', '.strat', '*', '+',
+      '<', '>', '.charmap', '.feature', 'labels_without_colons', 'bne', 'jmp', 'l1', '.assert', 'error', '.constructor', '.ifblank', '.set', '.macpack', 'longbranch', 'jeq'];
+    let seed = 11;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff), seed % n);
+    for (let i = 0; i < 500; i++) {
+      const source = Array.from({ length: 1 + random(10) }, () => ' ' + Array.from({ length: random(7) }, () => pieces[random(pieces.length)]).join(' ')).join('\n');
+      expect(() => assemble(source, { fileName: 'soup.s' }), source).not.toThrow();
+    }
   });
 });

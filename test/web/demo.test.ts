@@ -45,6 +45,8 @@ afterAll(async () => {
 
 const shot = (name: string) => page.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
 
+const cyan = () => 4;
+
 /** The easy6502 canvas as palette indexes (32 x 32). */
 async function screenIndexes(): Promise<number[]> {
   const rgba: number[] = await page.evaluate(() => {
@@ -186,6 +188,22 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
     await page.waitForFunction(() => /exit code 0/.test(document.getElementById('message')!.textContent ?? ''));
     expect((await screenIndexes())[0]).toBe(5);
     await shot('8-editor');
+  });
+
+  it('the editor assembles a project of several files, in the easy6502 dialect', async () => {
+    const dir = join(tmpdir(), `hyper6502-project-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'colours.inc'), 'define cyan $03\n');
+    writeFileSync(join(dir, 'pixel.bin'), new Uint8Array([cyan()]));
+    await page.setInputFiles('#project-files', [join(dir, 'colours.inc'), join(dir, 'pixel.bin')]);
+    await page.waitForFunction(() => document.getElementById('project-list')!.textContent === 'Project files: colours.inc, pixel.bin');
+    await page.fill('#source', ' .include "colours.inc"\n lda #cyan\n sta $0200\n lda data\n sta $0201\n brk\ndata:\n .incbin "pixel.bin"\n dcb 0\n');
+    await page.click('#assemble');
+    await page.waitForFunction(() => /exit code 0/.test(document.getElementById('message')!.textContent ?? ''));
+    expect((await screenIndexes()).slice(0, 2)).toEqual([3, 4]);
+    await page.fill('#source', ' .include "colours.inc"\n .include "missing.inc"\n');
+    await page.click('#assemble');
+    expect(await page.locator('#asm-errors li').first().textContent()).toMatch(/^line 2, column 11: cannot read "missing.inc"/);
   });
 
   it('sixteen VMs run side by side in Web Workers, each with its live screen', async () => {
