@@ -9,7 +9,6 @@ import { assemble } from '../../src/asm/assembler.ts';
 import { translateEasy6502 } from '../../src/asm/easy6502.ts';
 import { formatAsmError } from '../../src/asm/output.ts';
 import { Machine } from '../../src/machine/machine.ts';
-import { easy6502Description } from '../../src/profiles/easy6502.ts';
 
 const source = (name: string) => readFileSync(new URL(`./programs/easy6502/${name}.s`, import.meta.url), 'utf8');
 
@@ -24,8 +23,7 @@ async function runTo(bytes: Uint8Array, stop: number, origin = 0x0600) {
   const program = new Uint8Array(stop + 1 - 0x0600);
   program.set(bytes, origin - 0x0600);
   if (origin !== 0x0600) program.set([0x4c, origin & 0xff, origin >> 8]);
-  const { description } = easy6502Description(program, { seed: 1 });
-  const m = await Machine.create(description);
+  const m = await Machine.create({ machine: 'easy6502', program, options: { rng: { seed: 1 } } });
   m.addBreakpoint(stop);
   expect(m.run(1_000_000)).toMatchObject({ reason: 'breakpoint', pc: stop });
   return m;
