@@ -231,7 +231,14 @@ async function startGrid() {
 async function drawGrid() {
   if (!grid?.running) return;
   const g = grid;
-  const screens = await Promise.all(g.vms.map((vm) => vm.peek(0x0200, 1024)));
+  let screens: Uint8Array[];
+  try {
+    screens = await Promise.all(g.vms.map((vm) => vm.peek(0x0200, 1024)));
+  } catch (err) {
+    if (!g.running) return; // stopped while this frame read the screens: the hypervisor is closed
+    throw err;
+  }
+  if (!g.running) return;
   screens.forEach((bytes, i) => {
     const ctx = g.canvases[i].getContext('2d')!;
     const img = ctx.createImageData(32, 32);
