@@ -52,19 +52,19 @@ async function specFor(name: string): Promise<VmSpec | null> {
   switch (name) {
     case 'pixels': {
       const bytes = assembleOrShow(await fetchText('examples/pixels.s'), 'pixels.s');
-      return bytes && { profile: 'easy6502', program: bytes, seed: 1 };
+      return bytes && { machine: 'easy6502', program: bytes, options: { rng: { seed: 1 } } };
     }
     case 'timer': {
       const source = await fetchText('examples/timer.s');
       const program = assemble(source, { fileName: 'timer.s' });
       if (!program.ok) return (message(`timer.s: ${program.errors[0].message}`), null);
-      return { profile: 'board', rom: program.bytes.subarray(program.bytes.length - 0x2000) };
+      return { machine: 'board', program: program.bytes.subarray(program.bytes.length - 0x2000) };
     }
     case 'hello':
-      return { profile: 'sim65', program: await fetchBytes('examples/hello.prg'), name: 'hello' };
+      return { machine: 'sim65', program: await fetchBytes('examples/hello.prg'), name: 'hello' };
     default: {
       const bytes = assembleOrShow(($('source') as HTMLTextAreaElement).value, 'editor');
-      return bytes && { profile: 'easy6502', program: bytes };
+      return bytes && { machine: 'easy6502', program: bytes };
     }
   }
 }
@@ -76,7 +76,7 @@ async function specFromFile(file: File): Promise<VmSpec | null> {
   if (/\.(s|asm)$/i.test(name)) {
     ($('source') as HTMLTextAreaElement).value = new TextDecoder().decode(bytes);
     const program = assembleOrShow(($('source') as HTMLTextAreaElement).value, name);
-    return program && { profile: 'easy6502', program };
+    return program && { machine: 'easy6502', program };
   }
   if (/\.prg$/i.test(name)) {
     if (!isSim65(bytes)) return (message(`${name} is not a cc65 sim65 program: it does not start with "sim65".`), null);
@@ -85,11 +85,11 @@ async function specFromFile(file: File): Promise<VmSpec | null> {
     } catch (err) {
       return (message((err as Error).message), null);
     }
-    return { profile: 'sim65', program: bytes, name };
+    return { machine: 'sim65', program: bytes, name };
   }
   if (/\.bin$/i.test(name)) {
     if (bytes.length === 0 || bytes.length > 0xf000 - 0x0600) return (message(`${name} (${bytes.length} bytes) is not a program for $0600: it must hold 1 to ${0xf000 - 0x0600} bytes.`), null);
-    return { profile: 'easy6502', program: bytes };
+    return { machine: 'easy6502', program: bytes };
   }
   message(`${name} is not a program this page runs: use a .s file (assembly), a .prg file (cc65 for sim65) or a .bin file (machine code for $0600).`);
   return null;
@@ -106,7 +106,8 @@ async function load(name: string, given?: VmSpec) {
   if (!spec) return;
   em?.destroy();
   term?.dispose();
-  term = spec.profile === 'easy6502' ? null : new Terminal({ rows: 20, cols: 80, convertEol: false });
+  // The machine's description says whether it has a terminal: the embedding opens this one only then.
+  term = new Terminal({ rows: 20, cols: 80, convertEol: false });
   current = name;
   em = await mountMachine($('emu'), {
     spec,
@@ -133,7 +134,8 @@ function showDebugger(m: EmbeddedMachine) {
   const r = m.debugger.registers();
   const flags = 'NV-BDIZC'.split('').map((f, i) => (r.p & (0x80 >> i) ? f : f.toLowerCase())).join('');
   $('registers').textContent = `PC=${hex(r.pc, 4)} A=${hex(r.a, 2)} X=${hex(r.x, 2)} Y=${hex(r.y, 2)} S=${hex(r.s, 2)} P=${flags}`;
-  $('stats').textContent = `cycles ${r.cycles.toLocaleString('en')}  instructions ${r.instructions.toLocaleString('en')}  ${m.mhz.toFixed(2)} MHz`;
+  const state = !m.isRunning ? 'stopped' : m.idle ? 'idle (waiting for input)' : `${m.mhz.toFixed(2)} MHz`;
+  $('stats').textContent = `cycles ${r.cycles.toLocaleString('en')}  instructions ${r.instructions.toLocaleString('en')}  ${state}`;
   const dis = $('disassembly');
   dis.innerHTML = '';
   for (const ins of m.debugger.disassembleAround(r.pc, 4, 8)) {
@@ -178,8 +180,13 @@ function db(): Promise<IDBDatabase> {
     req.onerror = () => reject(req.error);
   });
 }
+let autosavedAt = { name: '', cycles: -1 };
 async function autosave() {
   if (!em || !em.isRunning) return;
+  // A guest asleep waiting for input has not changed: nothing to save.
+  const cycles = em.machine.cpu.cycles;
+  if (autosavedAt.name === current && autosavedAt.cycles === cycles) return;
+  autosavedAt = { name: current, cycles };
   const bytes = em.snapshot();
   const d = await db();
   d.transaction('autosave', 'readwrite').objectStore('autosave').put(bytes, current);
@@ -216,7 +223,7 @@ async function startGrid() {
   const canvases: HTMLCanvasElement[] = [];
   $('grid').innerHTML = '';
   for (let i = 0; i < 16; i++) {
-    vms.push(await hv.createVm({ profile: 'easy6502', program, seed: i + 1 }, { schedule: { clockHz: 1_000_000 } }));
+    vms.push(await hv.createVm({ machine: 'easy6502', program, options: { rng: { seed: i + 1 } } }, { schedule: { clockHz: 1_000_000 } }));
     const c = document.createElement('canvas');
     c.width = c.height = 32;
     $('grid').append(c);
@@ -339,6 +346,8 @@ loop:   txa
 (window as unknown as { demo: unknown }).demo = {
   get machine() { return em; },
   get grid() { return grid; },
+  /** What the last autosave saved (a guest idle since then is not saved again). */
+  get autosavedAt() { return autosavedAt; },
   load,
   /** The terminal's text, line by line. */
   terminalText(): string[] {
