@@ -1,4 +1,5 @@
-// The demo page (`npm start`): the project's example programs, a debugger,
+// The demo page (`npm start`): the project's example programs, the built-in
+// machines booted from the visitor's files (machine-picker.ts), a debugger,
 // snapshots, an assembly editor and sixteen VMs in Web Workers.
 //
 // How to drive this: scripts/build-web.ts bundles it into dist/demo/demo.js
@@ -7,9 +8,10 @@
 
 import { Terminal } from '@xterm/xterm';
 import {
-  mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError, CoreMemory, isSim65, parseSim65,
+  mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError, CoreMemory, isSim65, parseSim65, resolveSpec, DescriptionError,
   type EmbeddedMachine, type VmSpec, type Vm,
 } from '../src/browser.js';
+import { setUpMachinePicker } from './machine-picker.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const hex = (n: number, d: number) => n.toString(16).toUpperCase().padStart(d, '0');
@@ -104,11 +106,19 @@ async function load(name: string, given?: VmSpec) {
   clearMessage();
   const spec = given ?? (await specFor(name));
   if (!spec) return;
+  try {
+    resolveSpec(spec); // a bad spec leaves the machine that runs as it is
+  } catch (err) {
+    if (err instanceof DescriptionError) return message(`${name.replace(/^(file|machine):/, '')} cannot run: ${err.message}.`);
+    throw err;
+  }
   em?.destroy();
   term?.dispose();
   // The machine's description says whether it has a terminal: the embedding opens this one only then.
   term = new Terminal({ rows: 20, cols: 80, convertEol: false });
   current = name;
+  const examples = $('program') as HTMLSelectElement;
+  examples.value = [...examples.options].some((o) => o.value === name) ? name : '';
   em = await mountMachine($('emu'), {
     spec,
     speed: speed(),
@@ -328,6 +338,7 @@ $('assemble').onclick = async () => {
   await load('editor');
 };
 $('grid-start').onclick = () => void startGrid();
+setUpMachinePicker({ boot: (label, spec) => load(`machine:${label}`, spec), message });
 setInterval(() => void autosave().catch(() => {}), 5000);
 
 // A first program for the editor.
