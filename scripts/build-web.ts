@@ -2,14 +2,16 @@
 // worker.js, hyper6502.wasm) and the demo page (dist/demo).
 //
 // How to drive this: `npm run build:web` (part of `npm run build`), after the
-// Wasm core and the TypeScript are built. Node-only modules never reach a
+// Wasm core and the TypeScript are built; `tsx scripts/build-web.ts --demo DIR`
+// builds only the demo page, into DIR (the browser tests build the page they
+// test). Node-only modules never reach a
 // bundle: src/platform/node.ts is replaced by src/platform/browser.ts, and the
 // build fails if a `node:` import is left in any bundle.
 
 import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -30,10 +32,14 @@ async function bundle(outdir: string, entryPoints: Record<string, string>) {
   }
 }
 
-const lib = join(root, 'dist/browser');
-await bundle(lib, { hyper6502: join(root, 'src/browser.ts'), worker: join(root, 'src/hypervisor/worker.ts') });
+const [flag, dir] = process.argv.slice(2);
+if (flag !== undefined && (flag !== '--demo' || !dir)) throw new Error(`usage: build-web.ts [--demo DIR], got ${process.argv.slice(2).join(' ')}`);
+const demoOnly = flag === '--demo';
 
-const demo = join(root, 'dist/demo');
+const lib = join(root, 'dist/browser');
+if (!demoOnly) await bundle(lib, { hyper6502: join(root, 'src/browser.ts'), worker: join(root, 'src/hypervisor/worker.ts') });
+
+const demo = demoOnly ? resolve(dir) : join(root, 'dist/demo');
 await bundle(demo, { demo: join(root, 'web/demo.ts'), worker: join(root, 'src/hypervisor/worker.ts') });
 copyFileSync(join(root, 'web/index.html'), join(demo, 'index.html'));
 copyFileSync(join(root, 'web/demo.css'), join(demo, 'demo.css'));
@@ -44,7 +50,9 @@ if (existsSync(join(root, 'examples'))) {
 }
 
 // What a page that embeds hyper6502 downloads.
-const size = (f: string) => gzipSync(readFileSync(join(lib, f)), { level: 9 }).length;
-const sizes = { 'hyper6502.js': size('hyper6502.js'), 'worker.js': size('worker.js'), 'hyper6502.wasm': size('hyper6502.wasm') };
-writeFileSync(join(lib, 'sizes.json'), JSON.stringify(sizes, null, 2) + '\n');
-console.log(`browser build: ${Object.entries(sizes).map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} KiB`).join(', ')} (gzip)`);
+if (!demoOnly) {
+  const size = (f: string) => gzipSync(readFileSync(join(lib, f)), { level: 9 }).length;
+  const sizes = { 'hyper6502.js': size('hyper6502.js'), 'worker.js': size('worker.js'), 'hyper6502.wasm': size('hyper6502.wasm') };
+  writeFileSync(join(lib, 'sizes.json'), JSON.stringify(sizes, null, 2) + '\n');
+  console.log(`browser build: ${Object.entries(sizes).map(([f, n]) => `${f} ${(n / 1024).toFixed(1)} KiB`).join(', ')} (gzip)`);
+}

@@ -1,4 +1,5 @@
-// The demo page (`npm start`): the project's example programs, a debugger,
+// The demo page (`npm start`): the project's example programs, the built-in
+// machines booted from the visitor's files (machine-picker.ts), a debugger,
 // snapshots, an assembly editor and sixteen VMs in Web Workers.
 //
 // How to drive this: scripts/build-web.ts bundles it into dist/demo/demo.js
@@ -7,9 +8,10 @@
 
 import { Terminal } from '@xterm/xterm';
 import {
-  mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError, CoreMemory, isSim65, parseSim65,
+  mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError, CoreMemory, isSim65, parseSim65, resolveSpec, DescriptionError,
   type EmbeddedMachine, type VmSpec, type Vm,
 } from '../src/browser.js';
+import { setUpMachinePicker } from './machine-picker.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const hex = (n: number, d: number) => n.toString(16).toUpperCase().padStart(d, '0');
@@ -65,19 +67,19 @@ async function specFor(name: string): Promise<VmSpec | null> {
   switch (name) {
     case 'pixels': {
       const bytes = assembleOrShow(await fetchText('examples/pixels.s'), 'pixels.s');
-      return bytes && { profile: 'easy6502', program: bytes, seed: 1 };
+      return bytes && { machine: 'easy6502', program: bytes, options: { rng: { seed: 1 } } };
     }
     case 'timer': {
       const source = await fetchText('examples/timer.s');
       const program = assemble(source, { fileName: 'timer.s' });
       if (!program.ok) return (message(`timer.s: ${program.errors[0].message}`), null);
-      return { profile: 'board', rom: program.bytes.subarray(program.bytes.length - 0x2000) };
+      return { machine: 'board', program: program.bytes.subarray(program.bytes.length - 0x2000) };
     }
     case 'hello':
-      return { profile: 'sim65', program: await fetchBytes('examples/hello.prg'), name: 'hello' };
+      return { machine: 'sim65', program: await fetchBytes('examples/hello.prg'), name: 'hello' };
     default: {
       const bytes = assembleOrShow(($('source') as HTMLTextAreaElement).value, 'editor');
-      return bytes && { profile: 'easy6502', program: bytes };
+      return bytes && { machine: 'easy6502', program: bytes };
     }
   }
 }
@@ -89,7 +91,7 @@ async function specFromFile(file: File): Promise<VmSpec | null> {
   if (/\.(s|asm)$/i.test(name)) {
     ($('source') as HTMLTextAreaElement).value = new TextDecoder().decode(bytes);
     const program = assembleOrShow(($('source') as HTMLTextAreaElement).value, name);
-    return program && { profile: 'easy6502', program };
+    return program && { machine: 'easy6502', program };
   }
   if (/\.prg$/i.test(name)) {
     if (!isSim65(bytes)) return (message(`${name} is not a cc65 sim65 program: it does not start with "sim65".`), null);
@@ -98,11 +100,11 @@ async function specFromFile(file: File): Promise<VmSpec | null> {
     } catch (err) {
       return (message((err as Error).message), null);
     }
-    return { profile: 'sim65', program: bytes, name };
+    return { machine: 'sim65', program: bytes, name };
   }
   if (/\.bin$/i.test(name)) {
     if (bytes.length === 0 || bytes.length > 0xf000 - 0x0600) return (message(`${name} (${bytes.length} bytes) is not a program for $0600: it must hold 1 to ${0xf000 - 0x0600} bytes.`), null);
-    return { profile: 'easy6502', program: bytes };
+    return { machine: 'easy6502', program: bytes };
   }
   message(`${name} is not a program this page runs: use a .s file (assembly), a .prg file (cc65 for sim65) or a .bin file (machine code for $0600).`);
   return null;
@@ -117,10 +119,19 @@ async function load(name: string, given?: VmSpec) {
   clearMessage();
   const spec = given ?? (await specFor(name));
   if (!spec) return;
+  try {
+    resolveSpec(spec); // a bad spec leaves the machine that runs as it is
+  } catch (err) {
+    if (err instanceof DescriptionError) return message(`${name.replace(/^(file|machine):/, '')} cannot run: ${err.message}.`);
+    throw err;
+  }
   em?.destroy();
   term?.dispose();
-  term = spec.profile === 'easy6502' ? null : new Terminal({ rows: 20, cols: 80, convertEol: false });
+  // The machine's description says whether it has a terminal: the embedding opens this one only then.
+  term = new Terminal({ rows: 20, cols: 80, convertEol: false });
   current = name;
+  const examples = $('program') as HTMLSelectElement;
+  examples.value = [...examples.options].some((o) => o.value === name) ? name : '';
   em = await mountMachine($('emu'), {
     spec,
     speed: speed(),
@@ -146,7 +157,8 @@ function showDebugger(m: EmbeddedMachine) {
   const r = m.debugger.registers();
   const flags = 'NV-BDIZC'.split('').map((f, i) => (r.p & (0x80 >> i) ? f : f.toLowerCase())).join('');
   $('registers').textContent = `PC=${hex(r.pc, 4)} A=${hex(r.a, 2)} X=${hex(r.x, 2)} Y=${hex(r.y, 2)} S=${hex(r.s, 2)} P=${flags}`;
-  $('stats').textContent = `cycles ${r.cycles.toLocaleString('en')}  instructions ${r.instructions.toLocaleString('en')}  ${m.mhz.toFixed(2)} MHz`;
+  const state = !m.isRunning ? 'stopped' : m.idle ? 'idle (waiting for input)' : `${m.mhz.toFixed(2)} MHz`;
+  $('stats').textContent = `cycles ${r.cycles.toLocaleString('en')}  instructions ${r.instructions.toLocaleString('en')}  ${state}`;
   const dis = $('disassembly');
   dis.innerHTML = '';
   for (const ins of m.debugger.disassembleAround(r.pc, 4, 8)) {
@@ -191,8 +203,13 @@ function db(): Promise<IDBDatabase> {
     req.onerror = () => reject(req.error);
   });
 }
+let autosavedAt = { name: '', cycles: -1 };
 async function autosave() {
   if (!em || !em.isRunning) return;
+  // A guest asleep waiting for input has not changed: nothing to save.
+  const cycles = em.machine.cpu.cycles;
+  if (autosavedAt.name === current && autosavedAt.cycles === cycles) return;
+  autosavedAt = { name: current, cycles };
   const bytes = em.snapshot();
   const d = await db();
   d.transaction('autosave', 'readwrite').objectStore('autosave').put(bytes, current);
@@ -229,7 +246,7 @@ async function startGrid() {
   const canvases: HTMLCanvasElement[] = [];
   $('grid').innerHTML = '';
   for (let i = 0; i < 16; i++) {
-    vms.push(await hv.createVm({ profile: 'easy6502', program, seed: i + 1 }, { schedule: { clockHz: 1_000_000 } }));
+    vms.push(await hv.createVm({ machine: 'easy6502', program, options: { rng: { seed: i + 1 } } }, { schedule: { clockHz: 1_000_000 } }));
     const c = document.createElement('canvas');
     c.width = c.height = 32;
     $('grid').append(c);
@@ -244,7 +261,14 @@ async function startGrid() {
 async function drawGrid() {
   if (!grid?.running) return;
   const g = grid;
-  const screens = await Promise.all(g.vms.map((vm) => vm.peek(0x0200, 1024)));
+  let screens: Uint8Array[];
+  try {
+    screens = await Promise.all(g.vms.map((vm) => vm.peek(0x0200, 1024)));
+  } catch (err) {
+    if (!g.running) return; // stopped while this frame read the screens: the hypervisor is closed
+    throw err;
+  }
+  if (!g.running) return;
   screens.forEach((bytes, i) => {
     const ctx = g.canvases[i].getContext('2d')!;
     const img = ctx.createImageData(32, 32);
@@ -333,6 +357,7 @@ $('assemble').onclick = async () => {
   await load('editor');
 };
 $('grid-start').onclick = () => void startGrid();
+setUpMachinePicker({ boot: (label, spec) => load(`machine:${label}`, spec), message });
 setInterval(() => void autosave().catch(() => {}), 5000);
 
 // A first program for the editor.
@@ -351,6 +376,8 @@ loop:   txa
 (window as unknown as { demo: unknown }).demo = {
   get machine() { return em; },
   get grid() { return grid; },
+  /** What the last autosave saved (a guest idle since then is not saved again). */
+  get autosavedAt() { return autosavedAt; },
   load,
   /** The terminal's text, line by line. */
   terminalText(): string[] {

@@ -17,7 +17,8 @@
 // thread, a slice per animation frame (about 12 ms at most at max speed),
 // inside an in-thread VmHost so that snapshots, restore and the console work
 // as in the hypervisor. A guest waiting for input costs nothing: its frames
-// stop at once (`idle` is then true).
+// stop at once (`idle` is then true), at max speed and in real time alike (a
+// paced guest's clock catches up, skipping the wait, when the next key comes).
 
 import { VmHost } from '../hypervisor/vm-host.js';
 import type { VmSpec, ViewSpec, MachineSpec } from '../machine/description.js';
@@ -196,8 +197,22 @@ export class EmbeddedMachine {
 
   /** Gives the guest keys (a string or bytes), as if typed. */
   type(data: string | Uint8Array) {
+    if (this.running && this.idle) this.wake();
     this.host.input(this.id, data);
     if (this.running && this.idle) this.schedule();
+  }
+
+  /**
+   * A paced guest that slept idle first lets the time it waited pass (the
+   * idle loop's time skipped, not run), so that it sees the key at the cycle
+   * its clock says, as if its frames had gone on.
+   */
+  private wake() {
+    if (this.speed === 'max') return;
+    const now = performance.now();
+    const cycles = Math.round(((now - this.lastFrame) / 1000) * this.speed.clockHz);
+    if (cycles > 0) this.host.runUntil(this.id, this.machine.cpu.cycles + cycles, 'advance');
+    this.lastFrame = now;
   }
 
   /** Keys typed into the terminal: raw for a UART or a keyboard port; a line at a time, echoed, for sim65 programs. */
@@ -301,8 +316,8 @@ export class EmbeddedMachine {
       this.options.onStop?.(exit);
       return;
     }
-    // A guest waiting for input at max speed sleeps until a key comes (see type); a paced one keeps its clock.
-    if (this.idle && this.speed === 'max') return;
+    // A guest waiting for input, with no device event due, sleeps until a key comes (see type and wake).
+    if (this.idle) return;
     this.schedule();
   }
 
@@ -334,13 +349,9 @@ export class EmbeddedMachine {
   }
 
   // ---- Snapshots -----------------------------------------------------------------
-  /** The machine's state as bytes (it pauses first). */
+  /** The machine's state as bytes (taken between two frames, where the VM rests: a guest asleep idle stays asleep). */
   snapshot(): Uint8Array {
-    const wasRunning = this.running;
-    this.pause();
-    const bytes = this.host.snapshot(this.id);
-    if (wasRunning) this.run();
-    return bytes;
+    return this.host.snapshot(this.id);
   }
 
   /** Replaces the machine with the one in a snapshot; throws a SnapshotError (and changes nothing) when it is rejected. */
