@@ -27,7 +27,7 @@
 // .global .globalzp .code and .segment "CODE" are accepted and change nothing. No macros, scopes,
 // other segments or linker.
 
-import type { CpuModel } from '../isa/opcodes.js';
+import { parseCpuModel, type CpuModel } from '../isa/opcodes.js';
 import { SourceError, tokenize, type Token } from './lexer.js';
 import { Cursor, evaluate, parseExpression, type EvalContext, type Expr } from './expression.js';
 import { CPU_NAMES, cpuName, explainUnknown, instructionSet, type CpuName, type InstructionSet } from './instructions.js';
@@ -141,7 +141,7 @@ class Assembly {
 
   constructor(private readonly options: AsmOptions) {
     const cpu = options.cpu ?? '6502';
-    if (cpu !== '6502' && cpu !== '65c02') throw new Error(`unknown CPU model "${cpu}" (expected 6502 or 65c02)`);
+    parseCpuModel(cpu);
     this.set = instructionSet(cpuName(cpu, options.undocumented ?? false));
     this.pc = options.org ?? 0;
   }

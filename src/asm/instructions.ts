@@ -45,7 +45,7 @@ export function instructionSet(name: CpuName): InstructionSet {
 
 /** The ca65 CPU name for a model and the undocumented option. */
 export function cpuName(cpu: CpuModel, undocumented: boolean): CpuName {
-  return cpu === '65c02' ? '65C02' : undocumented ? '6502X' : '6502';
+  return cpu !== '6502' ? '65C02' : undocumented ? '6502X' : '6502';
 }
 
 function buildSet(name: CpuName): InstructionSet {

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { assemble, type AsmError, type AsmOptions, type AsmResult } from '../asm/assembler.js';
 import { formatAsmError, formatSymbols } from '../asm/output.js';
-import type { CpuModel } from '../isa/opcodes.js';
+import { parseCpuModel, type CpuModel } from '../isa/opcodes.js';
 import { UsageError } from './args.js';
 import type { CliIo } from './run.js';
 
@@ -77,8 +77,7 @@ export async function asmCommand(argv: string[], io: CliIo): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `asm takes one FILE, got ${positionals.length}: ${positionals.join(' ')}` : 'asm needs a FILE to assemble');
   const file = positionals[0];
-  const cpu = values.cpu.toLowerCase();
-  if (cpu !== '6502' && cpu !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
+  const cpu = parseCpuModel(values.cpu, (why) => new UsageError(`--cpu: ${why}`));
   const format = values.format.toLowerCase();
   if (format !== 'bin' && format !== 'prg') throw new UsageError(`--format: unknown format "${values.format}" (use bin or prg)`);
   const output = values.output ?? file.replace(/(\.[^./\\]*)?$/, '.' + format);

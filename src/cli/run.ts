@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Readable } from 'node:stream';
 import { readFile } from 'node:fs/promises';
 import { CoreMemory, ExitReason, EXIT_NAMES, hex, type Cpu } from '../core/cpu.js';
-import type { CpuModel } from '../isa/opcodes.js';
+import { parseCpuModel, type CpuModel } from '../isa/opcodes.js';
 import { UsageError, parseAddress, parseNumber } from './args.js';
 import { isSim65, Sim65FormatError } from '../profiles/sim65.js';
 import { runSim65, traceLine } from '../profiles/sim65-run.js';
@@ -184,8 +184,7 @@ async function runMany(file: string, image: Uint8Array, sim65: boolean, args: st
  * the options (or the source) give; null after printing assembly errors.
  */
 function rawProgram(file: string, image: Uint8Array, values: Values, io: CliIo): { image: Uint8Array; cpu: CpuModel; load: number; start?: number } | null {
-  let cpu = (values.cpu ?? '6502').toLowerCase();
-  if (cpu !== '6502' && cpu !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
+  let cpu: CpuModel = parseCpuModel(values.cpu ?? '6502', (why) => new UsageError(`--cpu: ${why}`));
   let load = values.load === undefined ? 0 : parseAddress(values.load, '--load');
   let start = values.start === undefined ? undefined : parseAddress(values.start, '--start');
   if (isAssemblerSource(file)) {

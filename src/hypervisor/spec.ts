@@ -13,7 +13,7 @@
 
 import { Machine } from '../machine/machine.js';
 import type { CoreMemory } from '../core/cpu.js';
-import type { CpuModel } from '../isa/opcodes.js';
+import { parseCpuModel, type CpuModel } from '../isa/opcodes.js';
 import { boardDescription } from '../profiles/board.js';
 import { easy6502Description } from '../profiles/easy6502.js';
 import { parseSim65, Sim65Host, sim65Description } from '../profiles/sim65.js';
@@ -139,7 +139,7 @@ export function checkSpec(spec: unknown): asserts spec is VmSpec {
     if (!(s[name] instanceof Uint8Array)) throw new Error(`spec.${name} must be bytes (Uint8Array)`);
     if ((s[name] as Uint8Array).length > max) throw new Error(`spec.${name} is ${(s[name] as Uint8Array).length} bytes, more than ${max}`);
   };
-  if (s.cpu !== undefined && s.cpu !== '6502' && s.cpu !== '65c02') throw new Error(`spec.cpu "${String(s.cpu)}" is not 6502 or 65c02`);
+  if (s.cpu !== undefined) parseCpuModel(s.cpu, (why) => new Error(`spec.cpu: ${why}`));
   switch (s.profile) {
     case 'raw':
       bytes('image', 0x10000);
