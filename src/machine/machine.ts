@@ -181,8 +181,8 @@ export class Machine {
 
   private contextFor(m: Mapped): DeviceContext {
     return {
-      setIrq: (on) => this.cpu.setIrq(m.irqBit, on),
-      nmi: () => this.cpu.nmi(),
+      setIrq: (on, cycle) => this.cpu.setIrq(m.irqBit, on, cycle),
+      nmi: (cycle) => this.cpu.nmi(cycle),
       cycles: () => this.cpu.cycles,
       ram: this.cpu.ram,
       poke: (address, value) => this.cpu.poke(address, value),
