@@ -18,8 +18,10 @@
 // taken branch that stays in its page (`lateAt`: polled before its last
 // cycle), CLI/SEI/PLP (`iAt`: the poll saw the I flag from before them), an
 // interrupt sequence or NMOS BRK (`seqAt`: no poll; an NMI that came by its
-// fourth cycle takes its vector). Marks are cycle counts, so they survive the
-// end of a run in STATE_POLL and STATE_IRQ_LATCH.
+// fourth cycle takes over its vector: the sequence checks the NMI it knows
+// of, and a run that starts right after one re-vectors it for an NMI the host
+// learnt of since). Marks are cycle counts, so they survive the end of a run
+// in STATE_POLL and STATE_IRQ_LATCH.
 
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -396,9 +398,16 @@ function body(info: OpcodeInfo, e: Emitter): void {
       e.push(`${P_OUT} | 0x10`);
       // The NMOS BRK is the interrupt sequence: it does not poll, and an NMI
       // arriving by its 4th cycle takes its vector. The 65C02 completes BRK first.
-      e.emit(e.cmos ? 'p = (p | 0x04) & ~0x08;' : 'p |= 0x04; seqAt = cycles + 7;');
-      e.peek('lo', '0xFFFE');
-      e.peek('hi', '0xFFFF');
+      if (e.cmos) {
+        e.emit('p = (p | 0x04) & ~0x08;');
+        e.peek('lo', '0xFFFE');
+        e.peek('hi', '0xFFFF');
+      } else {
+        e.emit('p |= 0x04; seqAt = cycles + 7;');
+        sequenceVector(e, '0xFFFE');
+        e.peek('lo', 'ea');
+        e.peek('hi', 'ea + 1');
+      }
       e.emit('pc = lo | (hi << 8);');
       return;
     case 'JSR':
@@ -627,6 +636,17 @@ function rareFunction(variant: CpuVariant): string {
   ].join('\n');
 }
 
+/** Takes the pending NMI: its edge is spent. */
+const NMI_TAKEN = 'nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);';
+
+/**
+ * The vector of an interrupt sequence starting now (BRK's on NMOS), into `ea`:
+ * an NMI seen by its 4th cycle (`cycles` + 3, seen 2 cycles later) takes it over.
+ */
+function sequenceVector(e: Emitter, vector: string) {
+  e.emit(`if (nmiSeen <= cycles + 5) { ${NMI_TAKEN} ea = 0xFFFA; } else ea = ${vector};`);
+}
+
 /** The interrupt sequence to the vector in `ea`: 7 cycles, like BRK with B clear and no PC increment. */
 function interruptSequence(e: Emitter): string[] {
   e.dummyRead('pc');
@@ -644,30 +664,21 @@ function interruptSequence(e: Emitter): string[] {
 /**
  * What the loops do at an instruction boundary once a line may be seen
  * (cycles >= intAt): take the interrupt the previous instruction's poll saw,
- * if any (NMI first), or after an interrupt sequence, let an NMI that came
- * during it take over its vector.
+ * if any (NMI first). An interrupt sequence (or NMOS BRK) does not poll.
  */
 function boundary(variant: CpuVariant, debug: boolean): string[] {
-  const nmiTaken = ['nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);'];
+  const vector = new Emitter(variant, debug);
+  sequenceVector(vector, '0xFFFE');
   return [
     'if (cycles >= intAt) {',
     '  if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more',
     '  if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll',
-    '  else if (cycles == seqAt) {',
-    '    // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI',
-    '    // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.',
-    '    if (nmiSeen <= cycles - 2) {',
-    ...nmiTaken.map((l) => '      ' + l),
-    '      pc = <i32>load<u16>(vm + 0xFFFA);',
-    ...(debug ? ['      tpos = traceVector(vm, tpos);'] : []),
-    '    }',
-    '  } else {',
+    '  else if (cycles != seqAt) {',
     '    t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was',
-    '    if (nmiSeen <= t) {',
-    ...nmiTaken.map((l) => '      ' + l),
-    '      ea = 0xFFFA;',
-    '    } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;',
-    '    else ea = 0;',
+    `    if (nmiSeen <= t) { ${NMI_TAKEN} ea = 0xFFFA; }`,
+    '    else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {',
+    ...vector.lines.map((l) => '      ' + l),
+    '    } else ea = 0;',
     '    if (ea) {',
     ...interruptSequence(new Emitter(variant, debug)).map((l) => '      ' + l),
     '      continue;',
@@ -737,6 +748,14 @@ function runFunction(variant: CpuVariant, loop: CoreLoop): string {
       : []),
     '  let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;',
     '  ' + TEMPORARIES,
+    '',
+    '  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that',
+    '  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).',
+    '  if (seqAt == 0 && nmiSeen <= -2) {',
+    `    ${NMI_TAKEN}`,
+    '    pc = <i32>load<u16>(vm + 0xFFFA);',
+    ...(debug ? ['    tpos = traceVector(vm, tpos);'] : []),
+    '  }',
     '',
     '  const halt = <i32>load<u8>(vm, STATE_HALT);',
     '  if (halt != HALT_NONE) {',

@@ -47,6 +47,13 @@ export function run_6502(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -59,20 +66,12 @@ export function run_6502(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           s = push(vm, s, pc >> 8);
           s = push(vm, s, pc & 0xFF);
@@ -96,8 +95,9 @@ export function run_6502(vm: usize, budget: i32): i32 {
         s = push(vm, s, pc & 0xFF);
         s = push(vm, s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         p |= 0x04; seqAt = cycles + 7;
-        lo = load<u8>(vm + (0xFFFE));
-        hi = load<u8>(vm + (0xFFFF));
+        if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        lo = load<u8>(vm + (ea));
+        hi = load<u8>(vm + (ea + 1));
         pc = lo | (hi << 8);
         cycles += 7;
         break;
@@ -2014,6 +2014,13 @@ export function runFlat_6502(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -2026,20 +2033,12 @@ export function runFlat_6502(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           s = push(vm, s, pc >> 8);
           s = push(vm, s, pc & 0xFF);
@@ -2063,8 +2062,9 @@ export function runFlat_6502(vm: usize, budget: i32): i32 {
         s = push(vm, s, pc & 0xFF);
         s = push(vm, s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         p |= 0x04; seqAt = cycles + 7;
-        lo = load<u8>(vm + (0xFFFE));
-        hi = load<u8>(vm + (0xFFFF));
+        if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        lo = load<u8>(vm + (ea));
+        hi = load<u8>(vm + (ea + 1));
         pc = lo | (hi << 8);
         cycles += 7;
         break;
@@ -3881,6 +3881,14 @@ export function debug_6502(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+    tpos = traceVector(vm, tpos);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -3897,21 +3905,12 @@ export function debug_6502(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-          tpos = traceVector(vm, tpos);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           tpos = traceDummy(vm, tpos, pc);
           tpos = traceDummy(vm, tpos, pc);
@@ -3944,8 +3943,9 @@ export function debug_6502(vm: usize, budget: i32): i32 {
         tpos = traceWrite(vm, tpos, 0x100 | s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         s = push(vm, s, ((nf & 0x80) | vf | 0x20 | (p & 0x0C) | (zf ? 0 : 2) | cf) | 0x10);
         p |= 0x04; seqAt = cycles + 7;
-        lo = load<u8>(vm + (0xFFFE)); tpos = traceRead(vm, tpos, 0xFFFE, lo);
-        hi = load<u8>(vm + (0xFFFF)); tpos = traceRead(vm, tpos, 0xFFFF, hi);
+        if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        lo = load<u8>(vm + (ea)); tpos = traceRead(vm, tpos, ea, lo);
+        hi = load<u8>(vm + (ea + 1)); tpos = traceRead(vm, tpos, ea + 1, hi);
         pc = lo | (hi << 8);
         cycles += 7;
         break;
@@ -7943,6 +7943,13 @@ export function run_65c02(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -7955,20 +7962,12 @@ export function run_65c02(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           s = push(vm, s, pc >> 8);
           s = push(vm, s, pc & 0xFF);
@@ -10143,6 +10142,13 @@ export function runFlat_65c02(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -10155,20 +10161,12 @@ export function runFlat_65c02(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           s = push(vm, s, pc >> 8);
           s = push(vm, s, pc & 0xFF);
@@ -12244,6 +12242,14 @@ export function debug_65c02(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+    tpos = traceVector(vm, tpos);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -12260,21 +12266,12 @@ export function debug_65c02(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-          tpos = traceVector(vm, tpos);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           tpos = traceDummy(vm, tpos, pc);
           tpos = traceDummy(vm, tpos, pc);
@@ -15686,6 +15683,13 @@ export function run_r65c02(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -15698,20 +15702,12 @@ export function run_r65c02(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           s = push(vm, s, pc >> 8);
           s = push(vm, s, pc & 0xFF);
@@ -17885,6 +17881,13 @@ export function runFlat_r65c02(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -17897,20 +17900,12 @@ export function runFlat_r65c02(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           s = push(vm, s, pc >> 8);
           s = push(vm, s, pc & 0xFF);
@@ -19985,6 +19980,14 @@ export function debug_r65c02(vm: usize, budget: i32): i32 {
   let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;
   let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;
 
+  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that
+  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).
+  if (seqAt == 0 && nmiSeen <= -2) {
+    nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
+    pc = <i32>load<u16>(vm + 0xFFFA);
+    tpos = traceVector(vm, tpos);
+  }
+
   const halt = <i32>load<u8>(vm, STATE_HALT);
   if (halt != HALT_NONE) {
     if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }
@@ -20001,21 +20004,12 @@ export function debug_r65c02(vm: usize, budget: i32): i32 {
     if (cycles >= intAt) {
       if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more
       if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll
-      else if (cycles == seqAt) {
-        // An interrupt sequence (or NMOS BRK) just ended; it does not poll. An NMI
-        // edge by its 4th cycle (seen 2 cycles later) has taken over its vector.
-        if (nmiSeen <= cycles - 2) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          pc = <i32>load<u16>(vm + 0xFFFA);
-          tpos = traceVector(vm, tpos);
-        }
-      } else {
+      else if (cycles != seqAt) {
         t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was
-        if (nmiSeen <= t) {
-          nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);
-          ea = 0xFFFA;
-        } else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) ea = 0xFFFE;
-        else ea = 0;
+        if (nmiSeen <= t) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; }
+        else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {
+          if (nmiSeen <= cycles + 5) { nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI); ea = 0xFFFA; } else ea = 0xFFFE;
+        } else ea = 0;
         if (ea) {
           tpos = traceDummy(vm, tpos, pc);
           tpos = traceDummy(vm, tpos, pc);
