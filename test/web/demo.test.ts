@@ -3,7 +3,7 @@
 // snapshots round-trip through files, sixteen VMs run in Web Workers, and a
 // corrupt snapshot gets a clear message. A screenshot of each state is saved
 // in test-artifacts/.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,8 @@ const artifacts = join(import.meta.dirname, '../../test-artifacts');
 let browser: Browser;
 let page: Page;
 let close: () => void;
+/** Uncaught errors in the page, from its load on: every test ends by finding none. */
+const errors: string[] = [];
 
 beforeAll(async () => {
   if (missing) return;
@@ -30,7 +32,6 @@ beforeAll(async () => {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
-  const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url);
   await page.waitForFunction(() => (window as any).demo?.machine);
@@ -57,6 +58,10 @@ async function screenIndexes(): Promise<number[]> {
 }
 
 describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
+  afterEach(() => {
+    expect(errors.splice(0), 'uncaught errors in the page during this test').toEqual([]);
+  });
+
   it('runs the colour bars: the canvas shows 2-pixel bars in consecutive colours', async () => {
     await page.waitForTimeout(300);
     expect(await page.locator('#stats').textContent()).toMatch(/1\.0\d MHz|0\.9\d MHz/);
