@@ -1,7 +1,6 @@
-// The bus and the interrupt lines, as the generated run loops
-// (assembly/generated/cpu.ts) use them: page-attribute checks, the dirty map,
-// device accesses that leave the core, the stack, the bus trace of debug runs,
-// and when an interrupt line is seen.
+// The bus, as the generated run loops (assembly/generated/cpu.ts) use it:
+// page-attribute checks, the dirty map, device accesses that leave the core,
+// the stack, and the bus trace of debug runs.
 //
 // How to drive this: nothing here is called by the host. The @inline helpers
 // compile into the loops exactly as if written there; the others are called.
@@ -133,34 +132,4 @@ export function ioWrite(vm: usize, addr: i32, value: i32): void {
     store<u8>(vm, n + 1, STATE_IO_WRITE_LEN);
   }
   store<u16>(vm, addr, STATE_EXIT_ADDR);
-}
-
-// ---- Interrupt lines ----------------------------------------------------------------
-// The chip samples IRQ and NMI in the second-to-last cycle of each instruction
-// (phase 2): a line asserted in cycle T is seen by an instruction that ends at
-// T + 2 or later, and the interrupt sequence starts at that instruction's end.
-// The loops keep, for each line, that first boundary ("seen at") in cycles
-// from the start of the run; NEVER for a line that is not asserted.
-
-export const NEVER: i32 = i32.MAX_VALUE;
-
-/** The run-relative cycle from which an instruction's poll sees a line asserted at absolute cycle `at`. */
-export function seenFrom(at: u64, runStart: u64): i32 {
-  const d = <i64>at - <i64>runStart + 2;
-  if (d < -0x40000000) return -0x40000000;
-  if (d >= <i64>NEVER) return NEVER - 1;
-  return <i32>d;
-}
-
-/**
- * After an NMI took over the vector of the interrupt sequence that just ended:
- * its last two trace records, if still there, read $FFFA/$FFFB, not $FFFE/$FFFF.
- */
-export function traceVector(vm: usize, tpos: i32): i32 {
-  if (tpos < 2) return tpos;
-  const at = vm + TRACE + (<usize>(tpos - 2) << 2);
-  if ((load<u32>(at) & (0xFFFF | TRACE_WRITE)) != 0xFFFE) return tpos;
-  store<u32>(at, 0xFFFA | (<u32>load<u8>(vm + 0xFFFA) << 16));
-  store<u32>(at + 4, 0xFFFB | (<u32>load<u8>(vm + 0xFFFB) << 16));
-  return tpos;
 }

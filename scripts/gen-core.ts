@@ -12,16 +12,14 @@
 // only (no attribute checks), and a debug one (every bus cycle is recorded
 // when tracing is on, breakpoints are checked before each instruction).
 //
-// Interrupts are exact to the cycle: every loop keeps, for IRQ and NMI, the
-// first instruction boundary whose poll sees the line (assembly/bus.ts), and
-// the few instructions that poll differently leave a mark at their end: a
-// taken branch that stays in its page (`lateAt`: polled before its last
-// cycle), CLI/SEI/PLP (`iAt`: the poll saw the I flag from before them), an
-// interrupt sequence or NMOS BRK (`seqAt`: no poll; an NMI that came by its
-// fourth cycle takes over its vector: the sequence checks the NMI it knows
-// of, and a run that starts right after one re-vectors it for an NMI the host
-// learnt of since). Marks are cycle counts, so they survive the end of a run
-// in STATE_POLL and STATE_IRQ_LATCH.
+// Interrupts are exact to the cycle (assembly/interrupts.ts): each loop keeps
+// in a local only the first boundary at which a poll may see a line (`intAt`),
+// asks pollAt there, and the few instructions that poll otherwise leave their
+// mark in the state block: a taken branch within its page (STATE_RUN_LATE_AT),
+// CLI/SEI/PLP (markIFlag), an interrupt sequence or NMOS BRK
+// (STATE_RUN_SEQ_AT; sequenceVector picks its vector). Everything else the
+// interrupt logic needs stays out of the loops' locals, which keeps the fast
+// loops' register allocation as good as it is without interrupts.
 
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +35,10 @@ const hex2 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(2, '0')
  * Abandons the instruction for a device read the host has to perform: nothing
  * of it is committed, and the end of the run puts PC back at it (end < 0).
  */
-const ABANDON = '{ end = -1; continue; }';
+const ABANDON = '{ end = stop = -1; continue; }';
+
+/** Ends the run after this instruction (`stop` ends the inner loop of runFunction, `end` the outer). */
+const END_RUN = 'end = stop = 0;';
 
 class Emitter {
   lines: string[] = [];
@@ -94,7 +95,7 @@ class Emitter {
   write(addr: string, value: string) {
     if (this.debug) this.emit(`tpos = traceWrite(vm, tpos, ${addr}, ${value});`);
     if (this.flat) this.emit(`ramWrite(vm, ${addr}, ${value});`);
-    else this.emit(`if (busWrite(vm, ${addr}, ${value})) { reason = EXIT_DEVICE_WRITE; end = 0; }`);
+    else this.emit(`if (busWrite(vm, ${addr}, ${value})) { reason = EXIT_DEVICE_WRITE; ${END_RUN} }`);
   }
 
   /**
@@ -110,7 +111,7 @@ class Emitter {
     if (this.debug) this.emit(`tpos = traceWrite(vm, tpos, ${addr}, ${old});`);
     if (this.flat) return this.write(addr, value); // writing the old value back changes no RAM
     if (this.debug) this.emit(`tpos = traceWrite(vm, tpos, ${addr}, ${value});`);
-    this.emit(`if (busWriteTwice(vm, ${addr}, ${old}, ${value})) { reason = EXIT_DEVICE_WRITE; end = 0; }`);
+    this.emit(`if (busWriteTwice(vm, ${addr}, ${old}, ${value})) { reason = EXIT_DEVICE_WRITE; ${END_RUN} }`);
   }
 
   push(value: string) {
@@ -299,12 +300,12 @@ function effectiveAddress(info: OpcodeInfo, access: Access, e: Emitter) {
 }
 
 // ---- Instruction bodies ----------------------------------------------------------
-const SELF_LOOP = 'if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }';
+const SELF_LOOP = `if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; ${END_RUN} }`;
 
 /**
  * A relative branch. Taken, it costs a cycle more, and one more again across a
  * page; taken within its page it polls the interrupt lines before its extra
- * cycle, not in it (the mark `lateAt` at its end says so).
+ * cycle, not in it (its mark in STATE_RUN_LATE_AT says so).
  */
 function branchTo(cond: string, e: Emitter) {
   e.fetch('t');
@@ -312,7 +313,7 @@ function branchTo(cond: string, e: Emitter) {
   e.dummyRead('pc');
   e.emit('ea = (pc + <i32><i8>t) & 0xFFFF;', 'if ((ea ^ pc) & 0xFF00) {');
   e.dummyRead('(pc & 0xFF00) | (ea & 0xFF)');
-  e.emit('cycles += 2;', '} else { cycles++; lateAt = cycles + 2; }', 'pc = ea;', SELF_LOOP, '}');
+  e.emit('cycles += 2;', '} else { cycles++; store<i32>(vm, cycles + 2, STATE_RUN_LATE_AT); }', 'pc = ea;', SELF_LOOP, '}');
 }
 
 const BRANCHES: Record<string, string> = {
@@ -334,8 +335,8 @@ const IMPLIED: Record<string, string> = {
   CLD: 'p &= ~0x08;',
   SED: 'p |= 0x08;',
   // The poll at the end of CLI and SEI (and PLP) still sees the I flag from before them.
-  CLI: 'iOld = p & 0x04; iAt = cycles + 2; p &= ~0x04;',
-  SEI: 'iOld = p & 0x04; iAt = cycles + 2; p |= 0x04;',
+  CLI: 'markIFlag(vm, cycles + 2, p); p &= ~0x04;',
+  SEI: 'markIFlag(vm, cycles + 2, p); p |= 0x04;',
   TAX: 'x = a; nf = zf = x;',
   TAY: 'y = a; nf = zf = y;',
   TXA: 'a = x; nf = zf = a;',
@@ -355,12 +356,12 @@ function body(info: OpcodeInfo, e: Emitter): void {
 
   // Trap opcodes (isTrapOpcode: the NMOS JAMs, the CMOS one-byte NOPs) can serve as the hypercall.
   if (isTrapOpcode(info)) {
-    e.emit(`if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0;${e.debug ? ' tpos = tstart;' : ''} continue; }`);
+    e.emit(`if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; ${END_RUN}${e.debug ? ' tpos = tstart;' : ''} continue; }`);
   }
 
   if (m === 'JAM') {
     e.dummyRead('pc');
-    e.emit('pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;');
+    e.emit(`pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; ${END_RUN}`);
     return;
   }
   if (m in BRANCHES) return branchTo(BRANCHES[m], e);
@@ -403,8 +404,7 @@ function body(info: OpcodeInfo, e: Emitter): void {
         e.peek('lo', '0xFFFE');
         e.peek('hi', '0xFFFF');
       } else {
-        e.emit('p |= 0x04; seqAt = cycles + 7;');
-        sequenceVector(e, '0xFFFE');
+        e.emit('p |= 0x04; store<i32>(vm, cycles + 7, STATE_RUN_SEQ_AT);', 'ea = sequenceVector(vm, cycles, 0xFFFE);');
         e.peek('lo', 'ea');
         e.peek('hi', 'ea + 1');
       }
@@ -484,7 +484,7 @@ function body(info: OpcodeInfo, e: Emitter): void {
       e.dummyRead('pc');
       e.dummyStack();
       e.pull('t');
-      e.emit('iOld = p & 0x04; iAt = cycles + 4;', P_IN('t'));
+      e.emit('markIFlag(vm, cycles + 4, p);', P_IN('t'));
       return;
     case 'WAI':
       // Waits for an interrupt line: with none seen at its end, the CPU idles
@@ -494,14 +494,14 @@ function body(info: OpcodeInfo, e: Emitter): void {
       e.emit(
         'if (cycles + 3 < intAt) {',
         '  if (intAt < end) cycles = intAt - 3;',
-        '  else { store<u8>(vm, HALT_WAI, STATE_HALT); reason = intAt == NEVER ? EXIT_WAI : EXIT_BUDGET; end = 0; }',
+        `  else { store<u8>(vm, HALT_WAI, STATE_HALT); reason = intAt == NEVER ? EXIT_WAI : EXIT_BUDGET; ${END_RUN} }`,
         '}',
       );
       return;
     case 'STP':
       e.dummyRead('pc');
       e.dummyRead('pc');
-      e.emit('store<u8>(vm, HALT_STP, STATE_HALT); reason = EXIT_STP; end = 0;');
+      e.emit(`store<u8>(vm, HALT_STP, STATE_HALT); reason = EXIT_STP; ${END_RUN}`);
       return;
   }
 
@@ -621,7 +621,7 @@ function rareFunction(variant: CpuVariant): string {
     `function ${rareName(variant)}(vm: usize, op: i32, cycles0: i32): i32 {`,
     ...LOAD_REGISTERS.map((l) => '  ' + l),
     '  const stopOnSelfLoop = <i32>load<u8>(vm, STATE_FLAGS) & RUN_STOP_ON_SELF_LOOP;',
-    '  let cycles = cycles0, end = 1, reason = 0, opPc = (pc - 1) & 0xFFFF;',
+    '  let cycles = cycles0, end = 1, stop = 1, reason = 0, opPc = (pc - 1) & 0xFFFF;',
     '  ' + TEMPORARIES,
     '  do {',
     '    switch (op) {',
@@ -636,17 +636,6 @@ function rareFunction(variant: CpuVariant): string {
   ].join('\n');
 }
 
-/** Takes the pending NMI: its edge is spent. */
-const NMI_TAKEN = 'nmiSeen = NEVER; intAt = irqSeen; store<u8>(vm, 0, STATE_NMI);';
-
-/**
- * The vector of an interrupt sequence starting now (BRK's on NMOS), into `ea`:
- * an NMI seen by its 4th cycle (`cycles` + 3, seen 2 cycles later) takes it over.
- */
-function sequenceVector(e: Emitter, vector: string) {
-  e.emit(`if (nmiSeen <= cycles + 5) { ${NMI_TAKEN} ea = 0xFFFA; } else ea = ${vector};`);
-}
-
 /** The interrupt sequence to the vector in `ea`: 7 cycles, like BRK with B clear and no PC increment. */
 function interruptSequence(e: Emitter): string[] {
   e.dummyRead('pc');
@@ -657,32 +646,22 @@ function interruptSequence(e: Emitter): string[] {
   e.emit(e.cmos ? 'p = (p | 0x04) & ~0x08;' : 'p |= 0x04;');
   e.peek('lo', 'ea');
   e.peek('hi', 'ea + 1');
-  e.emit('pc = lo | (hi << 8);', 'cycles += 7; seqAt = cycles;');
+  e.emit('pc = lo | (hi << 8);', 'cycles += 7; store<i32>(vm, cycles, STATE_RUN_SEQ_AT);');
   return e.lines;
 }
 
 /**
  * What the loops do at an instruction boundary once a line may be seen
- * (cycles >= intAt): take the interrupt the previous instruction's poll saw,
- * if any (NMI first). An interrupt sequence (or NMOS BRK) does not poll.
+ * (cycles >= intAt): take the interrupt pollAt names, if any.
  */
 function boundary(variant: CpuVariant, debug: boolean): string[] {
-  const vector = new Emitter(variant, debug);
-  sequenceVector(vector, '0xFFFE');
   return [
     'if (cycles >= intAt) {',
-    '  if (cycles > irqGone) { irqSeen = irqGone = NEVER; intAt = nmiSeen; } // no poll sees the released IRQ any more',
-    '  if (ioHold) ioHold = 0; // the instruction being replayed was started before: no poll',
-    '  else if (cycles != seqAt) {',
-    '    t = cycles == lateAt ? cycles - 1 : cycles; // when the poll was',
-    `    if (nmiSeen <= t) { ${NMI_TAKEN} ea = 0xFFFA; }`,
-    '    else if (irqSeen <= t && t < irqGone && !(cycles == iAt ? iOld : p & 0x04)) {',
-    ...vector.lines.map((l) => '      ' + l),
-    '    } else ea = 0;',
-    '    if (ea) {',
-    ...interruptSequence(new Emitter(variant, debug)).map((l) => '      ' + l),
-    '      continue;',
-    '    }',
+    '  ea = pollAt(vm, cycles, p);',
+    '  intAt = load<i32>(vm, STATE_RUN_INT_AT);',
+    '  if (ea) {',
+    ...interruptSequence(new Emitter(variant, debug)).map((l) => '    ' + l),
+    '    continue;',
     '  }',
     '}',
   ];
@@ -706,7 +685,7 @@ function runFunction(variant: CpuVariant, loop: CoreLoop): string {
       ...RELOAD_REGISTERS.map((l) => '        ' + l),
       '        cycles += t & 0xFF;',
       '        if (t >> 8) {',
-      '          reason = t >> 8; end = 0;',
+      `          reason = t >> 8; ${END_RUN}`,
       '          if (reason == EXIT_DEVICE_READ) instructions--; // abandoned: it runs again',
       '        }',
       '        break;',
@@ -718,44 +697,21 @@ function runFunction(variant: CpuVariant, loop: CoreLoop): string {
   return [
     `/** ${what} of the ${variant.name}${debug ? ' with breakpoints and bus trace' : ''}: see assembly/index.ts. */`,
     `export function ${coreLoopName(loop, variant.model)}(vm: usize, budget: i32): i32 {`,
+    '  let intAt = beginRun(vm); // the first boundary at which a poll may see an interrupt line',
     ...LOAD_REGISTERS.map((l) => '  ' + l),
     '  const flags = <i32>load<u8>(vm, STATE_FLAGS);',
     '  const stopOnSelfLoop = flags & RUN_STOP_ON_SELF_LOOP;',
     '  const trapOn = flags & RUN_TRAP;',
     '  const trapOpcode = <i32>load<u8>(vm, STATE_TRAP_OPCODE);',
-    '  // Interrupt lines: the first boundary (cycles from the start of this run) whose poll sees each',
-    '  // asserted, and for a released IRQ line the first whose poll no longer does.',
-    '  const start = load<u64>(vm, STATE_CYCLES);',
-    '  let irqSeen = seenFrom(load<u64>(vm, STATE_IRQ_AT), start), irqGone = NEVER;',
-    '  if (!load<u8>(vm, STATE_IRQ)) {',
-    '    irqGone = seenFrom(load<u64>(vm, STATE_IRQ_UNTIL), start);',
-    '    if (irqGone < 0 || irqSeen >= irqGone) irqSeen = irqGone = NEVER;',
-    '  }',
-    '  let nmiSeen = load<u8>(vm, STATE_NMI) ? seenFrom(load<u64>(vm, STATE_NMI_AT), start) : NEVER;',
-    '  let intAt = min(irqSeen, nmiSeen);',
-    '  // Marks of the instruction that ended here (see the top of scripts/gen-core.ts).',
-    '  const poll = <i32>load<u8>(vm, STATE_POLL);',
-    '  let iOld = <i32>load<u8>(vm, STATE_IRQ_LATCH), iAt = 0;',
-    '  let lateAt = poll & POLL_LATE ? 0 : -1, seqAt = poll & POLL_SEQUENCE ? 0 : -1;',
-    '  // An instruction whose device reads are being replayed is finished before any interrupt.',
-    '  let ioHold = <i32>(load<u8>(vm, STATE_IO_READ_LEN) != 0 && load<u64>(vm, STATE_IO_STAMP) == start);',
     ...(debug
       ? [
           '  let tpos = flags & RUN_TRACE ? <i32>load<u32>(vm, STATE_TRACE_LEN) : -1, tstart = tpos;',
-          '  let skipBreakpoint = (flags & RUN_SKIP_BREAKPOINT) | ioHold;',
+          '  let skipBreakpoint = (flags & RUN_SKIP_BREAKPOINT) | <i32>load<u8>(vm, STATE_RUN_HOLD);',
           '  store<u8>(vm, flags & ~RUN_SKIP_BREAKPOINT, STATE_FLAGS);',
         ]
       : []),
-    '  let cycles = 0, instructions = 0, end = budget, reason = 0, op = 0, opPc = pc;',
+    '  let cycles = 0, instructions = 0, end = budget, stop = 0, reason = 0, op = 0, opPc = pc;',
     '  ' + TEMPORARIES,
-    '',
-    '  // A run that starts right after an interrupt sequence: an NMI the host learnt of since, that',
-    '  // came by its 4th cycle, takes over its vector (it was read as the IRQ/BRK vector).',
-    '  if (seqAt == 0 && nmiSeen <= -2) {',
-    `    ${NMI_TAKEN}`,
-    '    pc = <i32>load<u16>(vm + 0xFFFA);',
-    ...(debug ? ['    tpos = traceVector(vm, tpos);'] : []),
-    '  }',
     '',
     '  const halt = <i32>load<u8>(vm, STATE_HALT);',
     '  if (halt != HALT_NONE) {',
@@ -775,23 +731,27 @@ function runFunction(variant: CpuVariant, loop: CoreLoop): string {
         ]
       : []),
     ...boundary(variant, debug).map((l) => '    ' + l),
-    '    opPc = pc;',
-    '    op = <i32>load<u8>(vm + pc);',
-    ...(debug ? ['    tpos = traceRead(vm, tpos, pc, op);'] : []),
-    '    pc = (pc + 1) & 0xFFFF;',
-    '    switch (op) {',
-    ...cases,
-    '      default: unreachable();',
-    '    }',
-    '    instructions++;',
+    ...(debug
+      ? ['    stop = cycles + 1; // one instruction at a time: breakpoints and the trace ring are checked before each']
+      : ['    stop = min(end, max(intAt, cycles + 1)); // until the budget is spent or a poll may see a line']),
+    '    do {',
+    '      opPc = pc;',
+    '      op = <i32>load<u8>(vm + pc);',
+    ...(debug ? ['      tpos = traceRead(vm, tpos, pc, op);'] : []),
+    '      pc = (pc + 1) & 0xFFFF;',
+    '      switch (op) {',
+    ...cases.map((l) => '  ' + l),
+    '        default: unreachable();',
+    '      }',
+    '      instructions++;',
+    '    } while (cycles < stop);',
     '  }',
     '',
     '  if (end < 0) { reason = EXIT_DEVICE_READ; pc = opPc;' + (debug ? ' tpos = tstart;' : '') + ' } // abandoned: it runs again',
     '  else if (reason == 0) reason = EXIT_BUDGET;',
     ...STORE_REGISTERS.map((l) => '  ' + l),
-    '  store<u8>(vm, cycles == iAt ? iOld : p & 0x04, STATE_IRQ_LATCH);',
-    '  store<u8>(vm, (cycles == lateAt ? POLL_LATE : 0) | (cycles == seqAt ? POLL_SEQUENCE : 0), STATE_POLL);',
-    '  store<u64>(vm, start + <u64>cycles, STATE_CYCLES);',
+    '  endRun(vm, cycles, p);',
+    '  store<u64>(vm, load<u64>(vm, STATE_CYCLES) + <u64>cycles, STATE_CYCLES);',
     '  store<u64>(vm, load<u64>(vm, STATE_INSTRUCTIONS) + <u64>instructions, STATE_INSTRUCTIONS);',
     '  store<u8>(vm, reason, STATE_EXIT_REASON);',
     ...(debug ? ['  if (tpos >= 0) store<u32>(vm, tpos, STATE_TRACE_LEN);'] : []),
@@ -812,14 +772,15 @@ export function generate(): string {
     'import {',
     '  BREAKPOINTS, TRACE_CAPACITY,',
     '  STATE_PC, STATE_A, STATE_X, STATE_Y, STATE_S, STATE_P, STATE_HALT, STATE_CYCLES, STATE_INSTRUCTIONS,',
-    '  STATE_IRQ, STATE_NMI, STATE_IRQ_AT, STATE_IRQ_UNTIL, STATE_NMI_AT, STATE_IRQ_LATCH, STATE_POLL, POLL_LATE, POLL_SEQUENCE,',
-    '  STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_EXIT_ADDR, STATE_TRACE_LEN, STATE_IO_STAMP, STATE_IO_READ_LEN,',
+    '  STATE_RUN_INT_AT, STATE_RUN_LATE_AT, STATE_RUN_SEQ_AT, STATE_RUN_HOLD,',
+    '  STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_EXIT_ADDR, STATE_TRACE_LEN,',
     '  HALT_NONE, HALT_JAM, HALT_STP, HALT_WAI,',
     '  RUN_STOP_ON_SELF_LOOP, RUN_TRAP, RUN_TRACE, RUN_SKIP_BREAKPOINT,',
     '  EXIT_BUDGET, EXIT_SELF_LOOP, EXIT_JAM, EXIT_STP, EXIT_WAI, EXIT_BREAKPOINT, EXIT_DEVICE_READ,',
     '  EXIT_DEVICE_WRITE, EXIT_TRAP, EXIT_TRACE_FULL,',
     "} from '../../src/core/layout';",
-    "import { busRead, busWrite, busWriteTwice, ramWrite, push, traceRead, traceDummy, traceWrite, traceVector, seenFrom, NEVER } from '../bus';",
+    "import { busRead, busWrite, busWriteTwice, ramWrite, push, traceRead, traceDummy, traceWrite } from '../bus';",
+    "import { beginRun, pollAt, sequenceVector, markIFlag, endRun, NEVER } from '../interrupts';",
     "import { adcDecimalNmos, sbcDecimalNmos, adcDecimalCmos, sbcDecimalCmos, arr } from '../alu';",
   ];
   for (const variant of CPU_VARIANTS.map((v) => cpuVariant(v.model))) {
