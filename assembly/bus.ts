@@ -49,15 +49,8 @@ import {
 
 /** The two write cycles of an NMOS read-modify-write: the old value, then the new one (only the last reaches RAM). */
 @inline export function busWriteTwice(vm: usize, addr: i32, old: i32, value: i32): bool {
-  const attr = load<u8>(vm + PAGE_ATTRS + (addr >> 8));
-  if (!(attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE))) {
-    ramWrite(vm, addr, value);
-    return false;
-  }
-  if (!(attr & ATTR_WRITE_EXIT)) return false;
-  ioWrite(vm, addr, old);
-  ioWrite(vm, addr, value);
-  return true;
+  if (load<u8>(vm + PAGE_ATTRS + (addr >> 8)) & ATTR_WRITE_EXIT) ioWrite(vm, addr, old);
+  return busWrite(vm, addr, value);
 }
 
 /** Pushes `value` at $0100 + s; returns the new stack pointer. */

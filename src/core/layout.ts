@@ -17,7 +17,7 @@ export const RAM = 0x00000;
 export const PAGE_ATTRS = 0x10000;
 /** One byte per guest page, set to 1 by the core when the page is written. */
 export const DIRTY_PAGES = 0x10100;
-/** CPU registers and run state (STATE_* fields, relative to the slot). */
+/** CPU registers and run state (STATE_* fields, relative to the slot); from 0x10300 the run under way (STATE_RUN_*). */
 export const STATE = 0x10200;
 /** Breakpoint bitmap: bit (A & 7) of byte A >> 3 marks guest address A. Debug runs only. */
 export const BREAKPOINTS = 0x10400;
@@ -72,19 +72,22 @@ export const STATE_IO_WRITE_VALUE = 0x10244; // u8 x IO_WRITES_MAX
 export const STATE_IRQ_AT = 0x10248; // u64: cycle since which the IRQ line has been asserted (may be in the future)
 export const STATE_NMI_AT = 0x10250; // u64: cycle of the pending NMI edge (may be in the future)
 export const STATE_IRQ_UNTIL = 0x10258; // u64: while STATE_IRQ is 0, the cycle at which the line was released
-// The interrupt state of the run under way, in cycles from its start (assembly/interrupts.ts sets
-// it up from the fields above when a run starts, and keeps the marks in STATE_POLL when it ends).
-export const STATE_RUN_INT_AT = 0x10260; // i32: the first boundary at which a poll may see a line
-export const STATE_RUN_IRQ_SEEN = 0x10264; // i32: the first boundary whose poll sees the IRQ line asserted
-export const STATE_RUN_IRQ_GONE = 0x10268; // i32: the first whose poll sees it released again
-export const STATE_RUN_NMI_SEEN = 0x1026c; // i32: the first whose poll sees the NMI edge
-export const STATE_RUN_LATE_AT = 0x10270; // i32: a taken branch within its page ended here (polled a cycle early)
-export const STATE_RUN_SEQ_AT = 0x10274; // i32: an interrupt sequence (or NMOS BRK) ended here (no poll)
-export const STATE_RUN_I_AT = 0x10278; // i32: CLI, SEI or PLP ended here...
-export const STATE_RUN_I_OLD = 0x1027c; // u8: ...and this was the I flag their poll saw
-export const STATE_RUN_HOLD = 0x1027d; // u8: the first instruction replays device reads: no poll before it
 export const IO_READS_MAX = 4;
 export const IO_WRITES_MAX = 2;
+
+// ---- The run under way (not part of a snapshot) -------------------------------
+// The interrupt state of a run, in cycles from its start: assembly/interrupts.ts
+// sets it up from the STATE_IRQ*/STATE_NMI* fields and STATE_POLL when a run
+// starts, and keeps the marks in STATE_POLL and STATE_IRQ_LATCH when it ends.
+export const STATE_RUN_INT_AT = 0x10300; // i32: the first boundary at which a poll may see a line
+export const STATE_RUN_IRQ_SEEN = 0x10304; // i32: the first boundary whose poll sees the IRQ line asserted
+export const STATE_RUN_IRQ_GONE = 0x10308; // i32: the first whose poll sees it released again
+export const STATE_RUN_NMI_SEEN = 0x1030c; // i32: the first whose poll sees the NMI edge
+export const STATE_RUN_LATE_AT = 0x10310; // i32: a taken branch within its page ended here (polled a cycle early)
+export const STATE_RUN_SEQ_AT = 0x10314; // i32: an interrupt sequence (or NMOS BRK) ended here (no poll)
+export const STATE_RUN_I_AT = 0x10318; // i32: CLI, SEI or PLP ended here...
+export const STATE_RUN_I_OLD = 0x1031c; // u8: ...and this was the I flag their poll saw
+export const STATE_RUN_HOLD = 0x1031d; // u8: the first instruction replays device reads: no poll before it
 
 // ---- STATE_HALT -------------------------------------------------------------
 export const HALT_NONE = 0;
