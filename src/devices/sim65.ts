@@ -15,7 +15,7 @@
 // a call beyond the JSR/JMP itself. Files live in the guest's own descriptor
 // table, on a GuestFileSystem the host gives (service `fs`; none by default).
 
-import type { CpuModel } from '../isa/opcodes.js';
+import { cpuVariant, type CpuModel } from '../isa/opcodes.js';
 import type { Machine } from '../machine/machine.js';
 import { hex } from '../core/cpu.js';
 import type { Device, DeviceContext, DeviceType } from './device.js';
@@ -286,7 +286,7 @@ export class Sim65Host {
 
 /** The trap opcode the device places at the paravirtual entry points. */
 export function sim65TrapOpcode(cpu: CpuModel): number {
-  return cpu === '65c02' ? 0xfb : 0x02; // a one-byte 65C02 NOP; an NMOS JAM
+  return cpuVariant(cpu).family === 'cmos' ? 0xfb : 0x02; // a one-byte CMOS NOP; an NMOS JAM
 }
 
 /** The paravirtual device of a sim65 machine: its calls, on the machine's console and the host's files. */
@@ -309,7 +309,7 @@ export class Sim65Device implements Device {
 
   trap(m: Machine): 'handled' | 'wait' | 'unhandled' {
     const outcome = this.host.handle(m, this.program);
-    if (outcome === 'unhandled' && this.program.cpu === '65c02' && m.cpu.ram[m.cpu.pc] === this.trapOpcode) {
+    if (outcome === 'unhandled' && this.trapOpcode !== 0x02 && m.cpu.ram[m.cpu.pc] === this.trapOpcode) {
       // The guest ran the trap opcode elsewhere: it is a one-byte, one-cycle NOP.
       m.cpu.pc = (m.cpu.pc + 1) & 0xffff;
       m.cpu.cycles += 1;

@@ -25,6 +25,7 @@ import {
   STATE, SNAPSHOT_BYTES, HALT_WAI, STATE_HALT, STATE_EXIT_REASON, EXIT_TRACE_FULL, IO_READS_MAX, IO_WRITES_MAX, STATE_IO_READ_LEN, STATE_IO_WRITE_LEN,
   STATE_IO_READ_POS, STATE_P, STATE_CYCLES, STATE_INSTRUCTIONS, STATE_NMI, STATE_IRQ, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_TRACE_LEN,
   STATE_IO_STAMP, TRACE_CAPACITY, RUN_STOP_ON_SELF_LOOP, RUN_TRAP, RUN_TRACE, RUN_SKIP_BREAKPOINT, STATE_USED_END,
+  STATE_POLL, POLL_LATE, POLL_SEQUENCE, STATE_IRQ_AT, STATE_NMI_AT, STATE_IRQ_UNTIL,
 } from '../core/layout.js';
 import type { Machine, MachineExit } from '../machine/machine.js';
 import { buildVm, specFromJson, specToJson, type BuiltVm, type VmSpec } from './spec.js';
@@ -652,6 +653,10 @@ function checkCore(core: Uint8Array) {
   if (view.getUint32(STATE_TRACE_LEN - STATE, true) > TRACE_CAPACITY) throw bad('the bus trace length is past the trace ring');
   if (at(STATE_IO_READ_LEN) > IO_READS_MAX || at(STATE_IO_READ_POS) > IO_READS_MAX || at(STATE_IO_WRITE_LEN) > IO_WRITES_MAX) throw bad('the device access log is out of range');
   if (u64(STATE_IO_STAMP) > cycles) throw bad('the device access log is from the future');
+  if (at(STATE_POLL) & ~(POLL_LATE | POLL_SEQUENCE)) throw bad(`poll marks $${at(STATE_POLL).toString(16)} are not valid`);
+  for (const [offset, what] of [[STATE_IRQ_AT, 'IRQ'], [STATE_NMI_AT, 'NMI'], [STATE_IRQ_UNTIL, 'IRQ release']] as const) {
+    if (u64(offset) >= 2 ** 53) throw bad(`the ${what} time is past 2^53`);
+  }
   for (let i = STATE_USED_END - STATE; i < core.length; i++) if (core[i] !== 0) throw bad(`byte $${(STATE + i).toString(16)} is not used and must be 0`);
 }
 

@@ -260,10 +260,10 @@ export class Machine {
 
   private contextFor(m: Mapped): DeviceContext {
     return {
-      setIrq: (on) => {
-        if (m.irqBit >= 0) this.cpu.setIrq(m.irqBit, on);
+      setIrq: (on, cycle) => {
+        if (m.irqBit >= 0) this.cpu.setIrq(m.irqBit, on, cycle);
       },
-      nmi: () => this.cpu.nmi(),
+      nmi: (cycle) => this.cpu.nmi(cycle),
       cycles: () => this.cpu.cycles,
       ram: this.cpu.ram,
       poke: (address, value) => this.cpu.poke(address, value),
@@ -445,7 +445,7 @@ export class Machine {
   private idleFor(period: { cycles: number; instructions: number }, end: number, mode: 'stop' | 'advance' | 'off'): MachineExit | null {
     const cpu = this.cpu;
     this.lastIdle = cpu.cycles;
-    const event = this.nextDeviceEvent();
+    const event = Math.min(this.nextDeviceEvent(), cpu.nextLineChange);
     if (event === Infinity && mode === 'stop') return this.exit('idle');
     const limit = Math.min(end, event);
     const k = Math.floor((limit - 1 - cpu.cycles) / period.cycles);
