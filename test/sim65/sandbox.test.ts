@@ -1,7 +1,7 @@
 // The sim65 file sandbox under attack: a path swapped between a directory
 // and a symbolic link that leads out while the guest reads through it (and
 // the same for the file itself, and for hard links), FIFOs, hard links, a
-// disk filled by writes and seeks, `--fs-root /`.
+// disk filled by writes and seeks, lseek's 32-bit results, `--fs-root /`.
 // Every attack counts its escapes, which must be 0.
 import { describe, it, expect, afterEach } from 'vitest';
 import { Worker } from 'node:worker_threads';
@@ -281,6 +281,34 @@ describe('the quota', () => {
     expect(() => new SandboxFs(root, { quota: -1 })).toThrow(RangeError);
   });
 
+});
+
+describe('lseek returns a 32-bit offset', () => {
+  it('past 64 KiB, as a long: low word in A/X, high word in sreg', async () => {
+    const { root } = layout();
+    const r = await guest('seek32', { fsRoot: root });
+    expect(r.stdout).toBe(
+      [
+        'SET 74565                    74565',
+        'CUR 0                        74568',
+        'END 0                        74568',
+        'END -3                       74565',
+        'read back: far',
+        'SET 65536                    65536',
+        'the hole reads 0',
+        'CUR -65537                   0',
+        'read back: star',
+        'SET -1                       -1',
+        'bad whence                   -1',
+        'SET 2^31-1 (past the quota)  -1',
+        'stdout                       -1',
+        '0 wrong',
+        '',
+      ].join('\n'),
+    );
+    expect(r.exitCode).toBe(0);
+    expect(statSync(join(root, 'big.bin')).size).toBe(74568);
+  });
 });
 
 describe('--fs-root /', () => {
