@@ -9,8 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { SandboxFs } from '../../src/node/sandbox-fs.ts';
+import { SandboxFs, DEFAULT_FS_QUOTA } from '../../src/node/sandbox-fs.ts';
 import { runSim65 } from '../../src/node/run.ts';
+import { main } from '../../src/cli/main.ts';
 import type { OpenMode } from '../../src/devices/sim65.ts';
 
 const programs = new URL('../programs/', import.meta.url).pathname;
@@ -260,6 +261,23 @@ describe('what the sandbox refuses', () => {
 });
 
 describe('the quota', () => {
+  it('ends writes and seeks at the limit (--fs-quota through runSim65)', async () => {
+    const { root } = layout();
+    const r = await guest('fill', { fsRoot: root, fsQuota: 10_000 });
+    // Nine 1 KiB blocks fit in 10,000 bytes; the tenth is refused whole.
+    expect(r.stdout).toBe('wrote 9216 bytes, then -1\nseek 1 MiB past the end: -1\nanother file: open ok, write 1\n');
+    expect(statSync(join(root, 'fill.bin')).size).toBe(9216);
+    expect(statSync(join(root, 'more.bin')).size).toBe(1);
+  });
+
+  it('is 64 MiB by default', async () => {
+    const { root } = layout();
+    const r = await guest('fill', { fsRoot: root });
+    expect(DEFAULT_FS_QUOTA).toBe(64 * 1024 * 1024);
+    expect(r.stdout).toBe(`wrote ${DEFAULT_FS_QUOTA} bytes, then -1\nseek 1 MiB past the end: -1\nanother file: open ok, write -1\n`);
+    expect(statSync(join(root, 'fill.bin')).size).toBe(DEFAULT_FS_QUOTA);
+  }, 30_000);
+
   it('counts the holes a seek leaves, not rewritten bytes; truncating gives nothing back', () => {
     const { root } = layout();
     const sb = new SandboxFs(root, { quota: 1000 });
@@ -281,6 +299,19 @@ describe('the quota', () => {
     expect(() => new SandboxFs(root, { quota: -1 })).toThrow(RangeError);
   });
 
+  it('on the command line: --fs-quota BYTES, needing --fs-root, a clear error for a bad number', async () => {
+    const { root } = layout();
+    let stdout = '', stderr = '';
+    const io = { stdout: (t: string | Uint8Array) => (stdout += typeof t === 'string' ? t : new TextDecoder().decode(t)), stderr: (t: string) => (stderr += t) };
+    const fill = join(programs, 'fill.prg');
+    expect(await main(['run', '--fs-root', root, '--fs-quota', '0x800', fill], io)).toBe(0);
+    expect(stdout).toBe('wrote 2048 bytes, then -1\nseek 1 MiB past the end: -1\nanother file: open ok, write -1\n');
+    expect(await main(['run', '--fs-quota', '1000', fill], io)).toBe(2);
+    expect(stderr).toMatch(/--fs-quota .*--fs-root/);
+    expect(await main(['run', '--fs-root', root, '--fs-quota', '64M', fill], io)).toBe(2);
+    expect(stderr).toMatch(/--fs-quota: "64M" is not a number/);
+    expect(stderr.trim().split('\n')).toHaveLength(2);
+  });
 });
 
 describe('lseek returns a 32-bit offset', () => {
