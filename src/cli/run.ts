@@ -44,6 +44,7 @@ Options:
 sim65 programs:
   --cycles               print the number of cycles executed on stderr
   --fs-root DIR          let the program open, create and remove files under DIR
+  --fs-quota BYTES       how much its files may grow in the run (default 64 MiB)
 Many VMs:
   --vms N                run N copies side by side on the hypervisor; each
                          output line starts with [vmK]; the status is the largest
@@ -81,6 +82,7 @@ const OPTIONS = {
   trace: { type: 'boolean' },
   cycles: { type: 'boolean' },
   'fs-root': { type: 'string' },
+  'fs-quota': { type: 'string' },
   vms: { type: 'string' },
   workers: { type: 'string' },
   clock: { type: 'string' },
@@ -121,6 +123,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     values.machine = values.profile;
   }
   const maxCycles = values['max-cycles'] === undefined ? undefined : parseNumber(values['max-cycles'], '--max-cycles');
+  const fsQuota = values['fs-quota'] === undefined ? undefined : parseNumber(values['fs-quota'], '--fs-quota');
+  if (fsQuota !== undefined && values['fs-root'] === undefined) throw new UsageError('--fs-quota limits the files under --fs-root: give --fs-root DIR too');
   const clock = values.clock === undefined ? undefined : parseNumber(values.clock, '--clock');
   if (clock === 0) throw new UsageError('--clock must be more than 0');
   if (file === undefined && values.machine === undefined) throw new UsageError('run needs a FILE to run (or a --machine with its ROMs)');
@@ -129,7 +133,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const spec = await specOf(file, image, sim65, machine, values, io);
   if (!spec) return 1; // assembly errors, printed
   if (sim65) spec.args = argv.slice(fileIndex + 1);
-  for (const opt of ['cycles', 'fs-root'] as const) {
+  for (const opt of ['cycles', 'fs-root', 'fs-quota'] as const) {
     if (values[opt] !== undefined && !sim65) throw new UsageError(`--${opt} applies to sim65 programs only; ${file ?? 'the machine'} is not one`);
   }
   let closed: MachineSpec;
@@ -142,7 +146,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     const vms = values.vms === undefined ? 1 : parseNumber(values.vms, '--vms', 100_000);
     if (vms < 1) throw new UsageError('--vms must be at least 1');
     const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
-    for (const opt of ['trace', 'stats', 'cycles', 'fs-root', 'clock'] as const) {
+    for (const opt of ['trace', 'stats', 'cycles', 'fs-root', 'fs-quota', 'clock'] as const) {
       if (values[opt] !== undefined) throw new UsageError(`--${opt} does not work with --vms`);
     }
     return runVmsCommand({ machine: closed }, { vms, workers, ...(maxCycles === undefined ? {} : { maxCycles }), closeInput: sim65 }, io);
@@ -158,6 +162,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         stdout: io.stdoutStream ?? ((bytes) => io.stdout(bytes)),
         stderr: sim65 ? (bytes) => io.stderr(new TextDecoder().decode(bytes)) : undefined,
         fsRoot: values['fs-root'],
+        fsQuota,
         maxCycles,
         clockHz: clock,
         trace: values.trace ? (line) => io.stderr(line + '\n') : undefined,

@@ -59,8 +59,9 @@ export interface GuestFileSystem {
   /** Opens `path` (relative, as the guest gave it); a handle, or null when refused or failing. */
   open(path: string, mode: OpenMode): unknown | null;
   read(handle: unknown, count: number): Uint8Array | null;
+  /** Bytes written, or -1 (a failure, or a quota that would be passed: nothing is written). */
   write(handle: unknown, bytes: Uint8Array): number;
-  /** whence: 'cur' | 'end' | 'set'; the new offset or -1. */
+  /** The new offset (0 to 2^31-1: the guest gets a signed long), or -1. */
   seek(handle: unknown, offset: number, whence: 'cur' | 'end' | 'set'): number;
   close(handle: unknown): void;
   remove(path: string): boolean;
@@ -155,14 +156,21 @@ export class Sim65Host {
     };
 
     switch (cpu.pc) {
-      case 0xfff1: { // lseek(fd, offset, whence)
+      case 0xfff1: { // lseek(fd, offset, whence): off_t, a long
         const whence = ax();
         const offset = (word(sp()) | (word(sp() + 2) << 16)) | 0;
         setSp(sp() + 4);
         const fd = pop(2);
         const f = this.fds.get(fd);
         const w = whence === 0 ? 'cur' : whence === 1 ? 'end' : whence === 2 ? 'set' : null;
-        setAx(f?.kind === 'file' && w && this.options.fs ? this.options.fs.seek(f.handle, offset, w) : -1);
+        const got = f?.kind === 'file' && w && this.options.fs ? this.options.fs.seek(f.handle, offset, w) : -1;
+        const result = Number.isInteger(got) && got >= 0 && got <= 0x7fffffff ? got : -1;
+        // cc65 returns a long with its low word in A/X and its high word in
+        // `sreg`, the zero-page word cc65's runtime keeps right after `sp`.
+        // (sim65 sets A/X only and uses only the offset's low word.)
+        setAx(result);
+        cpu.poke((program.spAddress + 2) & 0xff, (result >> 16) & 0xff);
+        cpu.poke((program.spAddress + 3) & 0xff, (result >> 24) & 0xff);
         break;
       }
       case 0xfff2: { // remove(name)
