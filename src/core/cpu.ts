@@ -407,6 +407,12 @@ export class Cpu {
     this.view.setUint8(L.STATE_IO_READ_VALUE + n, checkByte(value, 'device read value'));
     this.view.setUint8(L.STATE_IO_READ_LEN, n + 1);
   }
+  /** The writes queued by the last EXIT_DEVICE_WRITE, without objects: their number, then each address and value; `clearWrites` when done. */
+  get writeCount(): number { return this.view.getUint8(L.STATE_IO_WRITE_LEN); }
+  writeAddress(i: number): number { return this.view.getUint16(L.STATE_IO_WRITE_ADDR + i * 2, true); }
+  writeValue(i: number): number { return this.view.getUint8(L.STATE_IO_WRITE_VALUE + i); }
+  clearWrites() { this.view.setUint8(L.STATE_IO_WRITE_LEN, 0); }
+
   /** The writes queued by the last EXIT_DEVICE_WRITE, oldest first; clears the queue. */
   takeWrites(): Array<{ address: number; value: number }> {
     const n = this.view.getUint8(L.STATE_IO_WRITE_LEN);

@@ -60,6 +60,7 @@ export class IdleDetector {
 
   /** Forgets what it saw and puts the dirty marks back. */
   reset() {
+    if (this.point === -1 && !this.watching) return; // nothing seen: nothing to forget (the common case, at every exit)
     this.repeats = 0;
     if (this.watching) {
       const dirty = this.cpu.dirtyPages;

@@ -351,12 +351,16 @@ export class Machine {
           }
           case ExitReason.DeviceWrite: {
             this.notIdle();
-            let hit: { address: number; value: number } | null = null;
-            for (const w of cpu.takeWrites()) {
-              this.busWrite(w.address, w.value);
-              if (this.watchpoints.get(w.address)?.write) hit = w;
+            let hit = -1;
+            let hitValue = 0;
+            for (let i = 0, n = cpu.writeCount; i < n; i++) {
+              const address = cpu.writeAddress(i);
+              const value = cpu.writeValue(i);
+              this.busWrite(address, value);
+              if (this.watchpoints.size && this.watchpoints.get(address)?.write) [hit, hitValue] = [address, value];
             }
-            if (hit) return this.exit('watchpoint', { address: hit.address, value: hit.value, access: 'write' });
+            cpu.clearWrites();
+            if (hit >= 0) return this.exit('watchpoint', { address: hit, value: hitValue, access: 'write' });
             break;
           }
           case ExitReason.Trap: {
@@ -410,7 +414,7 @@ export class Machine {
   private notIdle() {
     this.idleTail = false;
     if (this.probeAt >= 0) this.endProbe(false);
-    this.idle.reset();
+    else this.idle.reset();
   }
 
   /** Watches the PC of a guest that has left the core for nothing in a while: does it come back there unchanged? */
