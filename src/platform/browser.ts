@@ -32,7 +32,7 @@ export interface ThreadHandle {
 export async function startWorker(index: number, receive: (message: unknown) => void): Promise<ThreadHandle> {
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: `hyper6502-${index}` });
   worker.onmessage = (e) => receive(e.data);
-  worker.onerror = (e) => console.error(`hyper6502 worker ${index} failed:`, e.message);
+  worker.onerror = (e) => receive({ died: `failed: ${e.message || 'the worker script did not load'}` });
   return { post: (m, transfer) => worker.postMessage(m, transfer), close: async () => worker.terminate() };
 }
 

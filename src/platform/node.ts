@@ -37,7 +37,10 @@ export interface ThreadHandle {
   close(): Promise<void>;
 }
 
-/** Starts a hypervisor worker thread; `receive` gets its messages. */
+/**
+ * Starts a hypervisor worker thread; `receive` gets its messages, and
+ * `{ died: reason }` if the thread fails or exits on its own.
+ */
 export async function startWorker(index: number, receive: (message: unknown) => void): Promise<ThreadHandle> {
   const fromSource = import.meta.url.endsWith('.ts');
   const url = new URL(fromSource ? '../hypervisor/worker.ts' : '../hypervisor/worker.js', import.meta.url);
@@ -49,11 +52,18 @@ export async function startWorker(index: number, receive: (message: unknown) => 
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
   const data = { hyper6502Worker: true, index };
   const worker = bootstrap ? new Worker(bootstrap, { eval: true, execArgv, workerData: data }) : new Worker(url, { execArgv, workerData: data });
+  let closing = false;
   worker.on('message', receive);
-  worker.on('error', (err) => console.error(`hyper6502 worker ${index} failed:`, err));
+  worker.on('error', (err) => receive({ died: `failed: ${err?.message ?? String(err)}` }));
+  worker.on('exit', (code) => {
+    if (!closing) receive({ died: `exited (code ${code})` });
+  });
   return {
     post: (m, transfer) => worker.postMessage(m, transfer),
-    close: async () => void (await worker.terminate()),
+    close: async () => {
+      closing = true;
+      await worker.terminate();
+    },
   };
 }
 
