@@ -104,6 +104,8 @@ export class DebugSession {
   private emitted: number;
   private pending: { kind: StepKind; target?: (s: DebugSession) => boolean; until?: { pc: number; s: number }; budgetEnd: number } | null = null;
   private pauseWanted = false;
+  /** The last slice ended with the guest waiting for input (sim65's read with none there): resume again once input came. */
+  waitingForInput = false;
   cStackPointer?: number;
 
   constructor(machine: Machine, options: SessionOptions = {}) {
@@ -399,6 +401,7 @@ export class DebugSession {
   /** Runs the machine (recording its history) up to `end` cycles; a Stop for anything but the budget. */
   private runMachine(budget: number): MachineExit {
     const exit = this.history ? this.history.run(budget) : this.machine.run(budget, { idle: 'off' });
+    this.waitingForInput = exit.reason === 'wait';
     this.flushOutput();
     return exit;
   }

@@ -156,7 +156,7 @@ export class DebugSymbols {
       const cname = typeof sc.sym === 'number' ? cName.get(sc.sym) : undefined;
       const locals: LocalVariable[] = [];
       for (const c of info.csym) {
-        if (c.scope !== sc.id) continue;
+        if (c.scope !== sc.id || (typeof c.sym === 'number' && c.sym === sc.sym)) continue; // not the function itself
         const offset = typeof c.offs === 'number' ? c.offs : typeof c.offs === 'string' ? Number(c.offs) : 0;
         if (c.sc === 'auto') locals.push({ name: String(c.name), storage: 'auto', offset });
         else if (c.sc === 'reg') locals.push({ name: String(c.name), storage: 'register', offset });
