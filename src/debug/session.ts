@@ -683,8 +683,11 @@ export class DebugSession {
    * The C locals of a frame with their addresses and 16-bit values (cc65's
    * debug info gives no types). An auto's address is the C stack pointer at
    * the function's entry plus its offset; at a statement's start the
-   * pointer is that entry value less the function's frame of locals. For an
-   * outer frame, its callee's entry pointer plus the callee's arguments.
+   * pointer is that entry value less the function's frame of locals: right
+   * once the declarations have run (a line that declares a local with a
+   * value is read before its push). For an outer frame, its callee's entry
+   * pointer plus the callee's arguments. On a function's first line (its
+   * prologue) autos have no address yet.
    */
   locals(index: number): Array<{ name: string; address?: number; value?: number; storage: string }> {
     const frames = this.stack(index + 1);
@@ -705,6 +708,10 @@ export class DebugSession {
         entry = (sp + frames[i].fn!.frameSize) & 0xffff;
       }
       if (!frames[0].fn?.c) entry = undefined;
+      // On the function's own first line its prologue has not yet put the arguments where their offsets say.
+      const head = frames[0].fn ? this.symbols.lineAt(frames[0].fn.start) : undefined;
+      const here = this.symbols.lineAt(frames[0].pc);
+      if (index === 0 && head && here && head.file === here.file && head.line === here.line) entry = undefined;
     }
     return frame.fn.locals.map((l) => {
       const address = l.storage === 'static' ? l.address : l.storage === 'auto' && entry !== undefined ? (entry + l.offset) & 0xffff : undefined;
