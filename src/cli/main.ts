@@ -13,6 +13,8 @@ import { linkCommand } from './link.js';
 import { benchCommand } from './vms.js';
 import { serveCommand } from './serve.js';
 import { machinesCommand } from './machines.js';
+import { monitorCommand } from './monitor.js';
+import { dapCommand } from './dap.js';
 import { UsageError } from './args.js';
 
 const USAGE = `Usage: hyper6502 <command> [options]
@@ -24,6 +26,8 @@ Commands:
   disasm FILE   list the instructions of a program (hyper6502 disasm --help)
   asm FILE      assemble a 6502/65C02 source, ca65 syntax (hyper6502 asm --help)
   link OBJ...   link object files by an ld65 config (hyper6502 link --help)
+  monitor FILE  a machine-language monitor on a program (hyper6502 monitor --help)
+  dap           a debug adapter (DAP) for editors (hyper6502 dap --help)
   bench         emulated MHz of a pool of VMs (hyper6502 bench --help)
   serve         serve the demo page on localhost (npm start)
 
@@ -49,6 +53,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await serveCommand(rest, io);
       case 'machines':
         return machinesCommand(rest, io);
+      case 'monitor':
+        return await monitorCommand(rest, io);
+      case 'dap':
+        return await dapCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -62,7 +70,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, machines, disasm, asm, link, bench, serve)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, machines, monitor, dap, disasm, asm, link, bench, serve)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {

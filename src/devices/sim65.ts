@@ -108,6 +108,15 @@ export class Sim65Host {
   ]);
   constructor(readonly options: Sim65HostOptions = {}) {}
 
+  /** The descriptor table, for a debugger that rewinds the guest (open files' handles are shared, not copied). */
+  saveDescriptors(): unknown {
+    return new Map(this.fds);
+  }
+  loadDescriptors(saved: unknown) {
+    this.fds.clear();
+    for (const [fd, f] of saved as Map<number, Fd>) this.fds.set(fd, f);
+  }
+
   /** Closes every file the guest left open. */
   closeAll() {
     for (const [fd, f] of this.fds) {

@@ -118,6 +118,13 @@ export interface RunOptions {
   idle?: 'stop' | 'advance' | 'off';
 }
 
+/** See Machine.saveRunState. */
+export interface MachineRunState {
+  exitCode: number | null;
+  fault: Error | null;
+  watchRead: { address: number; cycles: number } | null;
+}
+
 interface Mapped {
   start: number;
   end: number;
@@ -548,6 +555,19 @@ export class Machine {
   removeWatchpoint(address: number) {
     this.watchpoints.delete(address);
     this.applyAttrs();
+  }
+
+  // ---- Rewinding (src/debug/history.ts puts a machine back where it was) ----------
+
+  /** The run state kept outside the core: the exit code, the fault, a read watchpoint already reported. */
+  saveRunState(): MachineRunState {
+    return { exitCode: this.powerOffCode, fault: this.fault, watchRead: this.watchReadReported && { ...this.watchReadReported } };
+  }
+  loadRunState(state: MachineRunState) {
+    this.powerOffCode = state.exitCode;
+    this.fault = state.fault;
+    this.watchReadReported = state.watchRead && { ...state.watchRead };
+    this.stoppedAtBreakpoint = -1;
   }
 
   /** Resets the devices and the CPU (RESET sequence). */
