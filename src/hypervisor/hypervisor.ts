@@ -18,7 +18,7 @@
 
 import type { VmSpec } from './spec.js';
 import { OUTPUT_LIMIT } from '../machine/console.js';
-import { VmStateError, type Schedule, type VmEvent, type VmMetrics, type VmState } from './vm-host.js';
+import { VmStateError, type PrecopyRound, type Schedule, type VmEvent, type VmMetrics, type VmState } from './vm-host.js';
 import { SnapshotError, type SnapshotErrorCode } from './snapshot.js';
 import { WorkerRuntime, HEARTBEAT_MS, type CallMessage, type HostMessage, type WorkerMessage } from './worker.js';
 import { startWorker, defaultWorkerCount } from '../platform/node.js';
@@ -649,6 +649,15 @@ export class Vm {
   snapshot(): Promise<Uint8Array> { return this.op('snapshot') as Promise<Uint8Array>; }
   /** The pages dirtied since the last snapshot, plus the small state. */
   diffSnapshot(): Promise<Uint8Array> { return this.op('diffSnapshot') as Promise<Uint8Array>; }
+
+  /**
+   * Pre-copy, to move the VM to another host (see VmHost.precopy): a snapshot
+   * taken while it runs, full the first time, then the pages dirtied since
+   * the one before; `stop` pauses it first (the last one). Its own snapshots
+   * wait for endPrecopy(), which a VM that stays here needs.
+   */
+  precopy(options: { stop?: boolean } = {}) { return this.op('precopy', [options]) as Promise<PrecopyRound>; }
+  endPrecopy() { return this.op('endPrecopy') as Promise<void>; }
 
   /** A copy with a new identity, on the same worker; it starts paused. */
   clone(): Promise<Vm> {

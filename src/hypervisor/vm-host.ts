@@ -118,6 +118,17 @@ interface Vm {
   outputAt: number;
   /** The SPEC section, made once (a spec never changes). */
   specBytes?: Uint8Array;
+  /** While a pre-copy goes on: the VM's own diff base, kept aside (see precopy()). */
+  precopy?: { lastSnapshotId: string | null; snapshotBytes: number; dirty: Uint8Array };
+}
+
+/** One snapshot of a pre-copy (see VmHost.precopy). */
+export interface PrecopyRound {
+  bytes: Uint8Array;
+  /** Dirty pages it carries (256 for the first, full one). */
+  pages: number;
+  /** With `stop`: when the VM stopped (performance.timeOrigin + performance.now(), comparable across threads and processes). */
+  stoppedAt?: number;
 }
 
 export class VmHost {
@@ -503,13 +514,56 @@ export class VmHost {
     return this.takeSnapshot(vm, 'diff');
   }
 
-  private takeSnapshot(vm: Vm, kind: 'full' | 'diff'): Uint8Array {
-    this.require(vm, 'snapshot', ['created', 'paused', 'halted']);
+  /**
+   * A snapshot for moving a VM to another host while it runs (pre-copy).
+   * Taken between two of its slices, it is as consistent as one of the VM
+   * paused there, and it restores paused. The first of a pre-copy is full;
+   * each after it holds only the pages dirtied since the one before, and
+   * restore() takes them as a chain. `stop` pauses a running VM first (the
+   * stop-and-copy) and says when it stopped. The VM's own diff base is kept
+   * aside meanwhile, and its own snapshots are refused: endPrecopy() puts the
+   * base back, the pages dirtied since included, when the VM stays here.
+   */
+  precopy(id: string, options: { stop?: boolean } = {}): PrecopyRound {
+    const vm = this.vm(id);
+    this.require(vm, 'copy', ['created', 'running', 'paused', 'halted']);
+    let stoppedAt: number | undefined;
+    if (options.stop) {
+      if (vm.state === 'running') this.setState(vm, 'paused');
+      stoppedAt = performance.timeOrigin + performance.now();
+    }
+    const dirty = vm.built.machine.cpu.dirtyPages;
+    const first = !vm.precopy;
+    if (vm.precopy) for (let i = 0; i < 256; i++) vm.precopy.dirty[i] |= dirty[i];
+    else vm.precopy = { lastSnapshotId: vm.lastSnapshotId, snapshotBytes: vm.snapshotBytes, dirty: dirty.slice() };
+    let pages = 256;
+    if (!first) {
+      pages = 0;
+      for (let i = 0; i < 256; i++) pages += dirty[i];
+    }
+    return { bytes: this.takeSnapshot(vm, first ? 'full' : 'diff', true), pages, stoppedAt };
+  }
+
+  /** Ends a pre-copy of a VM that stays here: its diffs go on from its own last snapshot again. */
+  endPrecopy(id: string) {
+    const vm = this.vm(id);
+    const saved = vm.precopy;
+    if (!saved) return;
+    vm.precopy = undefined;
+    const dirty = vm.built.machine.cpu.dirtyPages;
+    for (let i = 0; i < 256; i++) dirty[i] |= saved.dirty[i];
+    vm.lastSnapshotId = saved.lastSnapshotId;
+    vm.snapshotBytes = saved.snapshotBytes;
+  }
+
+  private takeSnapshot(vm: Vm, kind: 'full' | 'diff', precopy = false): Uint8Array {
+    if (vm.precopy && !precopy) throw new Error(`cannot snapshot VM ${vm.id}: it is being copied to another host (endPrecopy first)`);
+    this.require(vm, 'snapshot', precopy ? ['created', 'running', 'paused', 'halted'] : ['created', 'paused', 'halted']);
     const machine = vm.built.machine;
     const cpu = machine.cpu;
     const snapshotId = randomId();
     const meta = {
-      id: vm.id, snapshotId, parentId: kind === 'diff' ? vm.lastSnapshotId : null, state: vm.state, reason: vm.reason ?? null,
+      id: vm.id, snapshotId, parentId: kind === 'diff' ? vm.lastSnapshotId : null, state: vm.state === 'running' ? 'paused' : vm.state, reason: vm.reason ?? null,
       schedule: vm.schedule, exits: vm.exits, waitingInput: vm.waitingInput,
     };
     vm.specBytes ??= utf8(specToJson(vm.spec));

@@ -41,7 +41,7 @@ type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
 
 const OPS = [
   'create', 'start', 'pause', 'resume', 'reset', 'shutdown', 'destroy', 'snapshot', 'diffSnapshot', 'restore', 'clone',
-  'input', 'closeInput', 'setSchedule', 'metrics', 'runUntil', 'state', 'ids', 'peek',
+  'input', 'closeInput', 'setSchedule', 'metrics', 'runUntil', 'state', 'ids', 'peek', 'precopy', 'endPrecopy',
 ] as const;
 
 export class WorkerRuntime {
@@ -71,7 +71,8 @@ export class WorkerRuntime {
       if (!(OPS as readonly string[]).includes(message.op)) throw new Error(`unknown hypervisor call "${message.op}"`);
       const fn = (this.host as unknown as Record<string, (...a: unknown[]) => unknown>)[message.op];
       const value = await fn.apply(this.host, message.args);
-      const transfer = value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : [];
+      const bytes = value instanceof Uint8Array ? value : (value as { bytes?: unknown } | null)?.bytes;
+      const transfer = bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [];
       this.post({ reply: message.call, ok: true, value, state: this.stateOf(vm) }, transfer);
     } catch (err) {
       const e = err as Error & { code?: string; vm?: string; state?: string; action?: string };
