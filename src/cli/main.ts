@@ -15,6 +15,8 @@ import { serveCommand } from './serve.js';
 import { machinesCommand } from './machines.js';
 import { monitorCommand } from './monitor.js';
 import { dapCommand } from './dap.js';
+import { hostCommand } from './host.js';
+import { ctlCommand } from './ctl.js';
 import { UsageError } from './args.js';
 
 const USAGE = `Usage: hyper6502 <command> [options]
@@ -30,6 +32,8 @@ Commands:
   dap           a debug adapter (DAP) for editors (hyper6502 dap --help)
   bench         emulated MHz of a pool of VMs (hyper6502 bench --help)
   serve         serve the demo page on localhost (npm start)
+  host          run VMs as a host, with an HTTP API (hyper6502 host --help)
+  ctl COMMAND   drive a host: create, start, console, snapshot, migrate (hyper6502 ctl --help)
 
 Options:
   --help        this text
@@ -57,6 +61,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await monitorCommand(rest, io);
       case 'dap':
         return await dapCommand(rest, io);
+      case 'host':
+        return await hostCommand(rest, io);
+      case 'ctl':
+        return await ctlCommand(rest, io);
       case undefined:
       case '--help':
       case '-h':
@@ -70,7 +78,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, machines, monitor, dap, disasm, asm, link, bench, serve)`);
+        throw new UsageError(`unknown command "${command}" (commands: run, machines, monitor, dap, disasm, asm, link, bench, serve, host, ctl)`);
     }
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {

@@ -653,10 +653,11 @@ export class Vm {
   /**
    * Pre-copy, to move the VM to another host (see VmHost.precopy): a snapshot
    * taken while it runs, full the first time, then the pages dirtied since
-   * the one before; `stop` pauses it first (the last one). Its own snapshots
+   * the one before; `stop` pauses it first (the last one), `stopAbove: N`
+   * does when more than N pages are dirty. Its own snapshots
    * wait for endPrecopy(), which a VM that stays here needs.
    */
-  precopy(options: { stop?: boolean } = {}) { return this.op('precopy', [options]) as Promise<PrecopyRound>; }
+  precopy(options: { stop?: boolean; stopAbove?: number } = {}) { return this.op('precopy', [options]) as Promise<PrecopyRound>; }
   endPrecopy() { return this.op('endPrecopy') as Promise<void>; }
 
   /** A copy with a new identity, on the same worker; it starts paused. */

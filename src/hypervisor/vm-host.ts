@@ -127,7 +127,9 @@ export interface PrecopyRound {
   bytes: Uint8Array;
   /** Dirty pages it carries (256 for the first, full one). */
   pages: number;
-  /** With `stop`: when the VM stopped (performance.timeOrigin + performance.now(), comparable across threads and processes). */
+  /** The last of its pre-copy: the VM is stopped (or was not running). */
+  final: boolean;
+  /** When `stop` paused the VM (performance.timeOrigin + performance.now(), comparable across threads and processes); absent when it was not running. */
   stoppedAt?: number;
 }
 
@@ -519,29 +521,32 @@ export class VmHost {
    * Taken between two of its slices, it is as consistent as one of the VM
    * paused there, and it restores paused. The first of a pre-copy is full;
    * each after it holds only the pages dirtied since the one before, and
-   * restore() takes them as a chain. `stop` pauses a running VM first (the
-   * stop-and-copy) and says when it stopped. The VM's own diff base is kept
+   * restore() takes them as a chain. `stop` makes it the last one, the
+   * stop-and-copy: a running VM is paused first, and it says when; with
+   * `stopAbove` it is the last one only when more pages than that are dirty
+   * (the copy does not converge: copying on while the VM runs gains nothing). The VM's own diff base is kept
    * aside meanwhile, and its own snapshots are refused: endPrecopy() puts the
    * base back, the pages dirtied since included, when the VM stays here.
    */
-  precopy(id: string, options: { stop?: boolean } = {}): PrecopyRound {
+  precopy(id: string, options: { stop?: boolean; stopAbove?: number } = {}): PrecopyRound {
     const vm = this.vm(id);
     this.require(vm, 'copy', ['created', 'running', 'paused', 'halted']);
-    let stoppedAt: number | undefined;
-    if (options.stop) {
-      if (vm.state === 'running') this.setState(vm, 'paused');
-      stoppedAt = performance.timeOrigin + performance.now();
-    }
     const dirty = vm.built.machine.cpu.dirtyPages;
     const first = !vm.precopy;
-    if (vm.precopy) for (let i = 0; i < 256; i++) vm.precopy.dirty[i] |= dirty[i];
-    else vm.precopy = { lastSnapshotId: vm.lastSnapshotId, snapshotBytes: vm.snapshotBytes, dirty: dirty.slice() };
     let pages = 256;
     if (!first) {
       pages = 0;
       for (let i = 0; i < 256; i++) pages += dirty[i];
     }
-    return { bytes: this.takeSnapshot(vm, first ? 'full' : 'diff', true), pages, stoppedAt };
+    const final = options.stop === true || (options.stopAbove !== undefined && pages > options.stopAbove);
+    let stoppedAt: number | undefined;
+    if (final && vm.state === 'running') {
+      this.setState(vm, 'paused');
+      stoppedAt = performance.timeOrigin + performance.now();
+    }
+    if (vm.precopy) for (let i = 0; i < 256; i++) vm.precopy.dirty[i] |= dirty[i];
+    else vm.precopy = { lastSnapshotId: vm.lastSnapshotId, snapshotBytes: vm.snapshotBytes, dirty: dirty.slice() };
+    return { bytes: this.takeSnapshot(vm, first ? 'full' : 'diff', true), pages, final, stoppedAt };
   }
 
   /** Ends a pre-copy of a VM that stays here: its diffs go on from its own last snapshot again. */

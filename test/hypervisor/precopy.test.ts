@@ -5,16 +5,10 @@
 import { describe, it, expect } from 'vitest';
 import { Hypervisor, type Vm } from '../../src/hypervisor/hypervisor.ts';
 import { decodeSnapshot } from '../../src/hypervisor/snapshot.ts';
-import { assemble } from '../../src/asm/assembler.ts';
-import type { VmSpec } from '../../src/machine/description.ts';
+import { GUESTS } from '../helpers/host-guests.ts';
 
-// raw: increments a byte in every page from $03 to $FF, endlessly (QEMU's migration test guest, in 6502).
-const DIRTY_ALL: VmSpec = {
-  machine: 'raw',
-  program: assemble('  .org $0200\nr: ldy #0\n  sty $00\nl: ldx #3\np: stx $01\n  lda ($00),y\n  clc\n  adc #1\n  sta ($00),y\n  inx\n  bne p\n  iny\n  jmp l\n', { fileName: 'dirty.s' }).bytes,
-  load: 0x200,
-  start: 0x200,
-};
+// Changes a byte in every page, endlessly (QEMU's migration test guest, in 6502).
+const DIRTY_ALL = GUESTS.busy;
 
 /** What must be equal between two VMs: registers, memory, devices, console. */
 async function machineState(vm: Vm): Promise<string> {
@@ -35,12 +29,15 @@ describe('pre-copy', () => {
       expect(base.pages).toBe(256);
       expect(vm.state).toBe('running');
       await pause(20);
-      const round = await vm.precopy();
+      const round = await vm.precopy({ stopAbove: 256 });
       expect(round.pages).toBeGreaterThan(250); // it dirties every page from $03 up
+      expect(round.final).toBe(false);
+      expect(vm.state).toBe('running');
       expect(decodeSnapshot(round.bytes).kind).toBe('diff');
       await pause(20);
       const before = performance.timeOrigin + performance.now();
-      const last = await vm.precopy({ stop: true });
+      const last = await vm.precopy({ stopAbove: 128 }); // not converging: this one stops it
+      expect(last.final).toBe(true);
       expect(vm.state).toBe('paused');
       expect(last.stoppedAt).toBeGreaterThanOrEqual(before);
       expect(last.stoppedAt).toBeLessThanOrEqual(performance.timeOrigin + performance.now());

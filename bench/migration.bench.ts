@@ -1,0 +1,68 @@
+// Live migration between two host processes on loopback: downtime (the
+// VM's pause, from its stop on the source to the target's word that it runs
+// there) and total time, with the pre-copy rounds and the bytes sent.
+//
+// How to run this: `npm run bench:migration` (= npx tsx bench/migration.bench.ts),
+// after `npm run build` (it runs dist/cli/main.js host). Options: --quick.
+//
+// Figures, with the targets they are held against:
+//   downtime, a 64 KiB guest dirtying every page       < 1 ms
+//   total, the same                                    < 20 ms
+//   (and both for an idle guest, parked at its prompt)
+// Each VM is migrated back and forth between the two hosts; the first
+// migrations warm the hosts up and are not counted.
+
+import { cpus } from 'node:os';
+import { specToJson } from '../src/machine/description.ts';
+import { staleOutputs } from '../scripts/build.ts';
+import { startHostProcess, stopHosts, type HostProcess } from '../test/helpers/hosts.ts';
+import { GUESTS } from '../test/helpers/host-guests.ts';
+import type { MigrationResult } from '../src/host/migration.ts';
+
+const quick = process.argv.includes('--quick');
+const WARM = quick ? 10 : 20;
+const COUNT = quick ? 20 : 60;
+const stale = staleOutputs();
+if (stale.length) throw new Error(`stale build outputs (${stale.join('; ')}): run npm run build first`);
+
+console.log('hyper6502 live migration benchmark');
+console.log(`machine: ${cpus()[0].model.trim()}, ${cpus().length} cores, Node ${process.version}; two host processes, one worker each\n`);
+
+const hosts = [await startHostProcess(), await startHostProcess()];
+const verdict = (ok: boolean) => (ok ? 'meets the target' : 'MISSES the target');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+
+async function migrations(name: string, spec: object, goals?: { downtimeMs: number; totalMs: number }) {
+  let at = 0;
+  let { id } = await hosts[0].client.json<{ id: string }>('POST', '/vms', specToJson(spec));
+  await hosts[0].client.json('POST', `/vms/${id}/start`);
+  await new Promise((r) => setTimeout(r, 200));
+  const results: MigrationResult[] = [];
+  for (let i = 0; i < WARM + COUNT; i++) {
+    const from: HostProcess = hosts[at];
+    const to: HostProcess = hosts[1 - at];
+    const r = await from.client.json<MigrationResult>('POST', `/vms/${id}/migrate`, { to: to.url, token: to.token });
+    if (i >= WARM) results.push(r);
+    id = r.id;
+    at = 1 - at;
+    await new Promise((r) => setTimeout(r, 20)); // the guest runs a while on its new host
+  }
+  const state = await hosts[at].client.json<{ state: string; waiting: boolean }>('GET', `/vms/${id}`);
+  await hosts[at].client.json('DELETE', `/vms/${id}`);
+  const down = results.map((r) => r.downtimeMs);
+  const total = results.map((r) => r.totalMs);
+  const rounds = results.map((r) => r.rounds);
+  const bytes = results.map((r) => r.bytes);
+  console.log(`${name} (${COUNT} migrations, ${state.state}${state.waiting ? ', waiting for input' : ''} at the end):`);
+  console.log(`  downtime: median ${median(down).toFixed(2)} ms, best ${Math.min(...down).toFixed(2)} ms, 90% under ${pct(down, 0.9).toFixed(2)} ms${goals ? ` (target < ${goals.downtimeMs} ms: ${verdict(median(down) < goals.downtimeMs)})` : ''}`);
+  console.log(`  total:    median ${median(total).toFixed(2)} ms, best ${Math.min(...total).toFixed(2)} ms, 90% under ${pct(total, 0.9).toFixed(2)} ms${goals ? ` (target < ${goals.totalMs} ms: ${verdict(median(total) < goals.totalMs)})` : ''}`);
+  console.log(`  pre-copy rounds: ${Math.min(...rounds)}-${Math.max(...rounds)} (median ${median(rounds)}); bytes sent: median ${median(bytes).toLocaleString('en')} (${Math.min(...bytes).toLocaleString('en')}-${Math.max(...bytes).toLocaleString('en')})\n`);
+}
+
+try {
+  await migrations('an idle guest (py65, waiting at its prompt)', GUESTS.echo);
+  await migrations('a 64 KiB guest dirtying every page', GUESTS.busy, { downtimeMs: 1, totalMs: 20 });
+} finally {
+  await stopHosts();
+}
