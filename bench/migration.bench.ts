@@ -12,7 +12,7 @@
 // Each VM is migrated back and forth between the two hosts; the first
 // migrations warm the hosts up and are not counted.
 
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { specToJson } from '../src/machine/description.ts';
 import { staleOutputs } from '../scripts/build.ts';
 import { startHostProcess, stopHosts, type HostProcess } from '../test/helpers/hosts.ts';
@@ -26,7 +26,7 @@ const stale = staleOutputs();
 if (stale.length) throw new Error(`stale build outputs (${stale.join('; ')}): run npm run build first`);
 
 console.log('hyper6502 live migration benchmark');
-console.log(`machine: ${cpus()[0].model.trim()}, ${cpus().length} cores, Node ${process.version}; two host processes, one worker each\n`);
+console.log(`machine: ${cpus()[0].model.trim()}, ${cpus().length} cores, Node ${process.version}, load average ${loadavg()[0].toFixed(1)}; two host processes, one worker each\n`);
 
 const hosts = [await startHostProcess(), await startHostProcess()];
 const verdict = (ok: boolean) => (ok ? 'meets the target' : 'MISSES the target');

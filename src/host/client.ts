@@ -90,10 +90,17 @@ export class HostClient {
     return reply.body;
   }
 
-  /** A WebSocket on `path`; a refusal (401, 404, ...) rejects with the host's status and message. */
-  socket(path: string, options: { maxPayload?: number } = {}): Promise<WebSocket> {
+  /**
+   * A WebSocket on `path`; a refusal (401, 404, ...) rejects with the host's
+   * status and message. `unmasked` sends frames with a zero mask, which both
+   * ends then skip: masking protects browsers' proxies from crafted frames,
+   * and costs a pass over every byte a migration sends.
+   */
+  socket(path: string, options: { maxPayload?: number; unmasked?: boolean } = {}): Promise<WebSocket> {
     const address = this.endpoint.socketPath ? `ws+unix:${this.endpoint.socketPath}:${path}` : this.endpoint.origin!.replace(/^http/, 'ws') + path;
-    const ws = new WebSocket(address, { headers: { authorization: `Bearer ${this.token}` }, maxPayload: options.maxPayload, handshakeTimeout: this.options.timeoutMs ?? 10_000 });
+    const ws = new WebSocket(address, { headers: { authorization: `Bearer ${this.token}` }, maxPayload: options.maxPayload, handshakeTimeout: this.options.timeoutMs ?? 10_000,
+      ...(options.unmasked ? { generateMask: (mask: Buffer) => void mask.fill(0) } : {}),
+    });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(ws));
       ws.once('unexpected-response', (_req, res) => {

@@ -12,14 +12,16 @@
 //   source -> diffs of the pages dirtied meanwhile, each    target -> {"type":"ack"}
 //             (while they halve: at most MAX_ROUNDS in all)
 //   source stops the VM (in the call that would take the next round, once
-//   the rounds stop halving), sends the last diff (the last dirty pages, the
-//   registers, the devices, the console) and {"type":"commit","run":true}
+//   the rounds stop halving), sends {"type":"last","run":true} and the last
+//   diff (the last dirty pages, the registers, the devices, the console)
 //   target restores the chain (all or nothing: it is validated as a snapshot
-//   is) and resumes it                                       -> {"type":"started","id":ID}
+//   is) and resumes it, in one call to its worker           -> {"type":"started","id":ID}
 //   source destroys its VM.
-// The target checks each snapshot as it comes (CRC, structure, kind, size)
-// and refuses the stream at the first bad one ({"type":"refused"}); it
-// keeps nothing of a stream that ends before the commit. Until "started"
+// The target checks each pre-copy snapshot as it comes (CRC, structure,
+// kind, size) and refuses the stream at the first bad one
+// ({"type":"refused"}); the last one its worker checks with the rest as it
+// restores them; it keeps nothing of a stream that ends before the commit
+// (the last snapshot). Until "started"
 // the VM is the source's: a target that dies, refuses, or a connection that
 // breaks, leaves it running on the source as it was (its own diff base
 // too). If the connection breaks after the commit, the source asks the
@@ -146,7 +148,7 @@ export async function migrateOut(vms: HostVms, rec: HostVm, target: { url: strin
   };
   try {
     try {
-      link = new Link(await client.socket('/migrations', { maxPayload: 1024 }));
+      link = new Link(await client.socket('/migrations', { maxPayload: 1024, unmasked: true }));
       link.send({ type: 'begin', session, version: MIGRATION_VERSION });
       await link.expect(['ready']);
       // Pre-copy: everything, then what the VM dirtied meanwhile while that
@@ -156,8 +158,8 @@ export async function migrateOut(vms: HostVms, rec: HostVm, target: { url: strin
       let round = await vm.precopy();
       let stoppedAt: number | undefined;
       for (;;) {
-        send(round.bytes);
         if (round.final) break;
+        send(round.bytes);
         rounds++;
         await link.expect(['ack']);
         const stop = rounds >= MAX_ROUNDS || round.pages <= STOP_PAGES || vm.state !== 'running';
@@ -166,9 +168,9 @@ export async function migrateOut(vms: HostVms, rec: HostVm, target: { url: strin
         stoppedAt = round.stoppedAt;
         stoppedHere = stoppedAt !== undefined;
       }
-      link.send({ type: 'commit', run: stoppedHere });
+      link.send({ type: 'last', run: stoppedHere });
+      send(round.bytes);
       committed = true;
-      await link.expect(['ack']); // the last snapshot's
       const started = await link.expect(['started']);
       const id = String(started.id);
       const downtimeMs = stoppedAt !== undefined ? now() - stoppedAt : 0;
@@ -285,6 +287,7 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
     counted = false;
   });
   let counted = false;
+  let last: { run: boolean } | null = null;
   ws.on('message', (data: Buffer, binary: boolean) => {
     void (async () => {
       if (state === 'failed' || state === 'started' || state === 'committing') return refuse('nothing more was due');
@@ -292,13 +295,15 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
         if (state !== 'receiving') return refuse('a snapshot came before "begin"');
         total += data.length;
         if (total > limit) return refuse(`the stream is more than this host takes (${limit} bytes)`, 'too-large');
+        const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+        if (last) return commit(bytes, last.run);
         try {
-          const d = decodeSnapshot(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+          const d = decodeSnapshot(bytes);
           if ((d.kind === 'full') !== (chunks.length === 0)) throw new SnapshotError('bad-diff-chain', chunks.length ? 'a full snapshot where a diff was due' : 'the first snapshot must be a full one');
         } catch (err) {
           return refuse((err as Error).message, (err as SnapshotError).code);
         }
-        chunks.push(new Uint8Array(data));
+        chunks.push(bytes);
         ws.send(JSON.stringify({ type: 'ack' }));
         return;
       }
@@ -326,36 +331,34 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
         ws.send(JSON.stringify({ type: 'ready' }));
         return;
       }
-      if (msg.type !== 'commit' || typeof msg.run !== 'boolean' || chunks.length === 0) return refuse('expected "commit" after the snapshots');
-      state = 'committing';
-      sessions.set(session!, 'committing');
-      let rec: HostVm;
-      try {
-        rec = await vms.restore(chunks, release!);
-      } catch (err) {
-        state = 'receiving'; // so that end() records the failure
-        return refuse((err as Error).message, (err as SnapshotError).code);
-      } finally {
-        release = null;
-        chunks = [];
-      }
-      // The source gave up meanwhile: it keeps the VM; this copy goes.
-      if (ws.readyState !== 1) {
-        await vms.destroy(rec).catch(() => {});
-        sessions.set(session!, 'failed', { error: 'the source went away before the VM started here' });
-        state = 'failed';
-        return;
-      }
-      try {
-        if (msg.run) await rec.vm.resume();
-      } catch (err) {
-        await vms.destroy(rec).catch(() => {});
-        state = 'receiving';
-        return refuse(`the VM did not resume here: ${(err as Error).message}`);
-      }
-      state = 'started';
-      sessions.set(session!, 'started', { id: rec.vm.id });
-      ws.send(JSON.stringify({ type: 'started', id: rec.vm.id, state: rec.vm.state }));
+      if (msg.type !== 'last' || typeof msg.run !== 'boolean' || chunks.length === 0 || last) return refuse('expected "last" after the pre-copy');
+      last = { run: msg.run };
     })();
   });
+
+  /** The last snapshot: the chain is restored, all or nothing, and the VM runs here. */
+  const commit = async (final: Uint8Array, run: boolean) => {
+    state = 'committing';
+    sessions.set(session!, 'committing');
+    let rec: HostVm;
+    try {
+      rec = await vms.restore([...chunks, final], { reservation: release!, resume: run });
+    } catch (err) {
+      state = 'receiving'; // so that end() records the failure
+      return refuse((err as Error).message, (err as SnapshotError).code);
+    } finally {
+      release = null;
+      chunks = [];
+    }
+    // The source gave up meanwhile: it keeps the VM; this copy goes.
+    if (ws.readyState !== 1) {
+      await vms.destroy(rec).catch(() => {});
+      sessions.set(session!, 'failed', { error: 'the source went away before the VM started here' });
+      state = 'failed';
+      return;
+    }
+    state = 'started';
+    sessions.set(session!, 'started', { id: rec.vm.id });
+    ws.send(JSON.stringify({ type: 'started', id: rec.vm.id, state: rec.vm.state }));
+  };
 }

@@ -75,12 +75,11 @@ export class HostVms {
     }
   }
 
-  /** A VM from a full snapshot and its diffs (all or nothing), in a place reserved before or taken now. */
-  async restore(snapshots: Uint8Array[], reservation?: () => void): Promise<HostVm> {
-    const release = reservation ?? this.reserve();
+  /** A VM from a full snapshot and its diffs (all or nothing), in a place reserved before or taken now; `resume` runs it at once. */
+  async restore(snapshots: Uint8Array[], options: { reservation?: () => void; resume?: boolean } = {}): Promise<HostVm> {
+    const release = options.reservation ?? this.reserve();
     try {
-      const [first, ...rest] = snapshots;
-      return this.add(await this.hv.restoreVm(first, ...rest));
+      return this.add(await this.hv.restoreChain(snapshots, { resume: options.resume }));
     } finally {
       release();
     }

@@ -364,18 +364,28 @@ export class Hypervisor {
   }
 
   /** A new VM from a full snapshot and the diffs after it. Nothing is created when any of them is rejected. */
-  async restoreVm(snapshot: Uint8Array, ...diffs: Uint8Array[]): Promise<Vm> {
+  restoreVm(snapshot: Uint8Array, ...diffs: Uint8Array[]): Promise<Vm> {
+    return this.restoreChain([snapshot, ...diffs]);
+  }
+
+  /**
+   * The same from a list (a full snapshot, then its diffs); with `resume`, a
+   * VM that comes back paused runs at once, in the same call to its worker
+   * (the end of a live migration, where every call is downtime).
+   */
+  async restoreChain(snapshots: Uint8Array[], options: { resume?: boolean } = {}): Promise<Vm> {
     if (this.closed) throw new Error('the hypervisor is closed');
     const worker = this.leastLoaded();
     const vm = new Vm(this, this.newId(), -1, 'paused');
     this.place(vm, worker);
     try {
-      const copies = [snapshot, ...diffs].map((s) => {
+      if (!Array.isArray(snapshots)) throw new SnapshotError('empty', 'no snapshot given');
+      const copies = snapshots.map((s) => {
         if (!(s instanceof Uint8Array)) throw new SnapshotError('bad-magic', 'a snapshot must be bytes (a Uint8Array)');
         return s.slice();
       });
-      await this.channel(worker).call('restore', [copies, { id: vm.id }], copies.map((c) => c.buffer as ArrayBuffer));
-      vm.setState((await this.channel(worker).call('state', [vm.id])).value as VmState);
+      const reply = await this.channel(worker).call('restore', [copies, { id: vm.id, resume: options.resume === true }], copies.map((c) => c.buffer as ArrayBuffer));
+      vm.setState(reply.state as VmState);
     } catch (err) {
       this.place(vm, null);
       throw err;

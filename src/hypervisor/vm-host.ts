@@ -605,9 +605,10 @@ export class VmHost {
 
   /**
    * A new VM from a full snapshot and the diffs taken after it, in order. All
-   * or nothing: any problem is a SnapshotError and no VM is created.
+   * or nothing: any problem is a SnapshotError and no VM is created. With
+   * `resume`, a VM that comes back paused runs at once (a migration's end).
    */
-  async restore(snapshots: Uint8Array[], options: { id?: string; keepId?: boolean } = {}): Promise<string> {
+  async restore(snapshots: Uint8Array[], options: { id?: string; keepId?: boolean; resume?: boolean } = {}): Promise<string> {
     if (snapshots.length === 0) throw new SnapshotError('empty', 'no snapshot given');
     const decoded = snapshots.map((b) => decodeSnapshot(b));
     const metas = decoded.map((d) => parseMeta(d));
@@ -674,6 +675,7 @@ export class VmHost {
       vm.lastSnapshotId = lastMeta.snapshotId;
       machine.cpu.dirtyPages.fill(0);
       this.vms.set(id, vm);
+      if (options.resume && vm.state === 'paused') this.setState(vm, 'running');
       return id;
     } catch (err) {
       this.release(place.core, place.slot);

@@ -25,6 +25,8 @@ export interface CallMessage {
 
 /** Bytes of output a worker sends before the hypervisor acknowledges them. */
 export const OUTPUT_IN_FLIGHT = 4 * 1024 * 1024;
+/** How long a worker runs its VMs before it looks at its calls again. */
+export const STEP_MS = 4;
 /** How often a worker thread says it is alive. */
 export const HEARTBEAT_MS = 500;
 
@@ -48,6 +50,7 @@ export class WorkerRuntime {
   readonly host: VmHost;
   private looping = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private immediate: ReturnType<typeof setImmediate> | null = null;
   private inFlight = 0;
 
   constructor(private readonly post: Post) {
@@ -73,7 +76,8 @@ export class WorkerRuntime {
       const value = await fn.apply(this.host, message.args);
       const bytes = value instanceof Uint8Array ? value : (value as { bytes?: unknown } | null)?.bytes;
       const transfer = bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [];
-      this.post({ reply: message.call, ok: true, value, state: this.stateOf(vm) }, transfer);
+      // A restore answers with the new VM's state too (its id is the value).
+      this.post({ reply: message.call, ok: true, value, state: this.stateOf(message.op === 'restore' ? (value as string) : vm) }, transfer);
     } catch (err) {
       const e = err as Error & { code?: string; vm?: string; state?: string; action?: string };
       this.post({ reply: message.call, ok: false, error: { name: e.name, message: e.message, code: e.code, vm: e.vm, state: e.state, action: e.action }, state: this.stateOf(vm) });
@@ -86,25 +90,34 @@ export class WorkerRuntime {
     return id !== null && this.host.has(id) ? this.host.state(id) : undefined;
   }
 
-  /** Keeps the running VMs going, yielding to incoming calls every few milliseconds. */
+  /**
+   * Keeps the running VMs going, yielding to incoming calls every STEP_MS
+   * (a call waits for the step under way, no more). Where there is
+   * setImmediate (Node), the next step follows the calls at once; a timer
+   * of 0 would wait a millisecond each time.
+   */
   private schedule() {
     if (this.looping) return;
     this.looping = true;
     const step = () => {
       this.timer = null;
-      this.host.runFor(8);
+      this.immediate = null;
+      this.host.runFor(STEP_MS);
       if (!this.host.busy) {
         this.looping = false;
         return;
       }
       // Paced VMs not yet due: sleep until the first is (at most 20 ms); otherwise yield and go on.
-      this.timer = setTimeout(step, this.host.idleMs === Infinity ? 0 : Math.min(this.host.idleMs, 20));
+      const wait = this.host.idleMs === Infinity ? 0 : Math.min(this.host.idleMs, 20);
+      if (wait === 0 && typeof setImmediate === 'function') this.immediate = setImmediate(step);
+      else this.timer = setTimeout(step, wait);
     };
     this.timer = setTimeout(step, 0);
   }
 
   stop() {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.looping = false;
   }
 }
