@@ -53,6 +53,11 @@ export class ConsoleHub {
     return this.clients.size;
   }
 
+  /** Output kept for the next client now. */
+  get backlogged(): number {
+    return this.backlogBytes;
+  }
+
   /** Bytes waiting to be sent to the clients, all together. */
   get buffered(): number {
     let n = 0;
@@ -62,7 +67,9 @@ export class ConsoleHub {
 
   private output(bytes: Uint8Array) {
     if (this.closed) return;
-    if (!this.clients.size) {
+    let open = 0;
+    for (const c of this.clients) if (c.ws.readyState === 1) open++;
+    if (!open) {
       this.backlog.push(bytes);
       this.backlogBytes += bytes.length;
       while (this.backlogBytes > CONSOLE_BACKLOG) {

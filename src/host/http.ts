@@ -12,6 +12,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { specFromJson } from '../machine/description.js';
 
+/** A refused body larger than this is not read to its end: the connection closes instead. */
+export const DRAIN_MAX = 64 * 1024 * 1024;
+
 export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly code?: string) {
     super(message);
@@ -26,16 +29,14 @@ export function readBytes(req: IncomingMessage, limit: number): Promise<Buffer> 
     return Promise.reject(new HttpError(413, `the body is ${declared} bytes, more than this host takes (${limit})`));
   }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, `the body is more than this host takes (${limit} bytes)`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= limit) return void chunks.push(chunk);
+      // Refused; the rest is read and let go (so that the client reads the reply), within the request's time.
+      if (size - chunk.length <= limit) reject(new HttpError(413, `the body is more than this host takes (${limit} bytes)`));
+      chunks = [];
     });
     req.on('end', () => resolve(Buffer.concat(chunks, size)));
     req.on('error', reject);
@@ -99,7 +100,7 @@ export function sendError(res: ServerResponse, err: unknown) {
   }
   const status = statusOf(err);
   const e = err as { message?: string; code?: string };
-  // A body the request still carries is not read: the connection closes after the reply.
-  if (!res.req.complete) res.setHeader('connection', 'close');
+  // A body the request still carries is read and let go after the reply (Node does), unless it says it is huge.
+  if (!res.req.complete && Number(res.req.headers['content-length']) > DRAIN_MAX) res.setHeader('connection', 'close');
   sendJson(res, status, { error: e?.message ?? String(err), ...(typeof e?.code === 'string' ? { code: e.code } : {}) });
 }

@@ -45,6 +45,9 @@ export interface HostOptions {
   workers?: number;
   maxVms?: number;
   maxBody?: number;
+  /** Time a client has for its headers, and for a whole request (defaults HEADERS_TIMEOUT_MS, REQUEST_TIMEOUT_MS). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export interface RunningHost {
@@ -74,7 +77,10 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   const sessions = new IncomingSessions();
   const ctx: HostContext = { vms: new HostVms(hv, { maxVms: options.maxVms ?? MAX_VMS }), sessions, counters, maxBody };
 
-  const server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
+  const headersTimeout = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const timeouts = { headersTimeout, requestTimeout, keepAliveTimeout: KEEP_ALIVE_MS, connectionsCheckingInterval: Math.min(1000, headersTimeout / 2) };
+  const server = createServer(timeouts, (req, res) => {
     counters.requests++;
     void (async () => {
       try {
@@ -138,7 +144,7 @@ export async function startHost(options: HostOptions = {}): Promise<RunningHost>
   };
 }
 
-/** A page's WebSocket offers its token as a subprotocol: never echo that one back. */
+/** A page's WebSocket offers its token as a subprotocol beside "hyper6502": the host picks the other one, never echoing the token. */
 function pickProtocol(protocols: Set<string>): string | false {
   for (const p of protocols) if (!p.startsWith(TOKEN_PROTOCOL)) return p;
   return false;
