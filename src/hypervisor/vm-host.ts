@@ -544,6 +544,8 @@ export class VmHost {
       this.setState(vm, 'paused');
       stoppedAt = performance.timeOrigin + performance.now();
     }
+    // What it printed goes out from here: the copy starts with none of it, so that none is printed twice.
+    if (final) this.flushOutput(vm, true);
     if (vm.precopy) for (let i = 0; i < 256; i++) vm.precopy.dirty[i] |= dirty[i];
     else vm.precopy = { lastSnapshotId: vm.lastSnapshotId, snapshotBytes: vm.snapshotBytes, dirty: dirty.slice() };
     return { bytes: this.takeSnapshot(vm, first ? 'full' : 'diff', true), pages, final, stoppedAt };
@@ -675,7 +677,9 @@ export class VmHost {
       vm.lastSnapshotId = lastMeta.snapshotId;
       machine.cpu.dirtyPages.fill(0);
       this.vms.set(id, vm);
+      // Its handle hears what it is: its state, why it stopped, its exit code.
       if (options.resume && vm.state === 'paused') this.setState(vm, 'running');
+      else this.options.onEvent?.({ type: 'state', vm: id, state: vm.state, reason: vm.reason, exitCode: machine.exitCode });
       return id;
     } catch (err) {
       this.release(place.core, place.slot);

@@ -60,12 +60,15 @@ async function ctl(...argv: string[]) {
 
 function socket(path: string, headers: Record<string, string> = auth(), protocols?: string[]): Promise<WebSocket> {
   const ws = new WebSocket(host.url.replace('http', 'ws') + path, protocols, { headers });
+  outputs.set(ws, output(ws)); // from the first frame on
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_q, res) => reject(new Error(`status ${res.statusCode}`)));
     ws.once('error', reject);
   });
 }
+
+const outputs = new Map<WebSocket, ReturnType<typeof output>>();
 
 /** Collects a console socket's output until `until` is in it. */
 function output(ws: WebSocket) {
@@ -218,17 +221,21 @@ describe('VMs and consoles', () => {
     const { id } = await host.client.json<{ id: string }>('POST', '/vms', specToJson(GUESTS.echo));
     await host.client.json('POST', `/vms/${id}/start`);
     const first = await socket(`/vms/${id}/console`);
-    const a = output(first);
+    const a = outputs.get(first)!;
     first.send('hello ');
     await a.until('hello ');
     first.close();
-    // Detached: what it prints meanwhile waits for the next client.
+    // Detached (once the host has seen it go): what it prints meanwhile waits for the next client.
+    for (let i = 0; (await host.client.json<{ consoleClients: number }>('GET', `/vms/${id}/metrics`)).consoleClients; i++) {
+      if (i > 200) throw new Error('the console client did not go');
+      await new Promise((r) => setTimeout(r, 10));
+    }
     await host.client.bytes('POST', `/vms/${id}/input`, new TextEncoder().encode('while away '));
     await new Promise((r) => setTimeout(r, 100));
     // A page offers its token as a subprotocol (it cannot set headers).
     const second = await socket(`/vms/${id}/console`, {}, ['hyper6502', `bearer.${host.token}`]);
     expect(second.protocol).toBe('hyper6502');
-    const b = output(second);
+    const b = outputs.get(second)!;
     await b.until('while away ');
     second.send('back');
     await b.until('while away back');
