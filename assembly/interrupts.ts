@@ -104,8 +104,9 @@ export function pollAt(vm: usize, cycles: i32, p: i32): i32 {
     updateIntAt(vm);
   }
   if (load<u8>(vm, STATE_RUN_HOLD)) {
+    // Only the boundary before the replayed instruction is held: at its end the poll is as always.
     store<u8>(vm, 0, STATE_RUN_HOLD);
-    return 0;
+    if (cycles == 0) return 0;
   }
   if (cycles == load<i32>(vm, STATE_RUN_SEQ_AT)) return 0;
   const t = cycles == load<i32>(vm, STATE_RUN_LATE_AT) ? cycles - 1 : cycles; // when the poll was
