@@ -21,7 +21,8 @@ import { OUTPUT_LIMIT } from '../machine/console.js';
 import { VmStateError, type Schedule, type VmEvent, type VmMetrics, type VmState } from './vm-host.js';
 import { SnapshotError, type SnapshotErrorCode } from './snapshot.js';
 import { WorkerRuntime, type CallMessage, type WorkerMessage } from './worker.js';
-import { startWorker, defaultWorkerCount } from '../platform/node.js';
+import { startWorker, defaultWorkerCount, type CoreSource, type StartWorkerOptions, type WorkerSource } from '../platform/node.js';
+import { loadCoreModule } from '../core/wasm.js';
 import type { MachineExit } from '../machine/machine.js';
 
 interface Channel {
@@ -78,9 +79,9 @@ function reviveError(e: { name: string; message: string; code?: string; vm?: str
   return err;
 }
 
-async function threadChannel(index: number, onEvent: (e: VmEvent) => void): Promise<Channel> {
+async function threadChannel(index: number, onEvent: (e: VmEvent) => void, options: StartWorkerOptions): Promise<Channel> {
   let receiveInto: (m: WorkerMessage) => void = () => {};
-  const thread = await startWorker(index, (m) => receiveInto(m as WorkerMessage));
+  const thread = await startWorker(index, (m) => receiveInto(m as WorkerMessage), options);
   return new WorkerChannel((receive) => {
     receiveInto = receive;
     return { post: (m, transfer) => thread.post(m, transfer), close: () => thread.close() };
@@ -97,6 +98,10 @@ function localChannel(onEvent: (e: VmEvent) => void): Channel {
 export interface HypervisorOptions {
   /** Worker threads (default: one per core); 0 runs every VM on the calling thread. */
   workers?: number;
+  /** The Wasm core (default: hyper6502.wasm of the package or next to the browser bundle); compiled here once, handed to every worker. */
+  wasm?: CoreSource;
+  /** The worker script (default: the package's own), or in a browser a function that makes the Worker. */
+  worker?: WorkerSource;
 }
 
 export interface PoolMetrics {
@@ -123,7 +128,8 @@ export class Hypervisor {
     // The hypervisor's own event router: a VM's events reach its handle whatever worker it is on.
     let route: (e: VmEvent) => void = () => {};
     const onEvent = (e: VmEvent) => route(e);
-    const channels = workers === 0 ? [localChannel(onEvent)] : await Promise.all(Array.from({ length: workers }, (_, i) => threadChannel(i, onEvent)));
+    const core = await loadCoreModule(options.wasm);
+    const channels = workers === 0 ? [localChannel(onEvent)] : await Promise.all(Array.from({ length: workers }, (_, i) => threadChannel(i, onEvent, { script: options.worker, core })));
     const hv = new Hypervisor(channels);
     route = (e) => hv.vms.get(e.vm)?.receive(e);
     return hv;

@@ -28,6 +28,8 @@ import { Easy6502Screen, TextScreen } from '../devices/display.js';
 import { Hd44780 } from '../devices/hd44780.js';
 import { Debugger } from '../machine/debugger.js';
 import type { Machine, MachineExit } from '../machine/machine.js';
+import { loadCoreModule } from '../core/wasm.js';
+import type { CoreSource } from '../platform/node.js';
 
 export type Speed = { clockHz: number } | 'max';
 
@@ -52,9 +54,11 @@ export interface MountOptions extends VmSpec {
   onUpdate?: (em: EmbeddedMachine) => void;
   /** Called when the guest stops (exit, halt, breakpoint, fault). */
   onStop?: (exit: MachineExit) => void;
+  /** The Wasm core: its URL, its bytes or the module (default: hyper6502.wasm next to the bundle). */
+  wasm?: CoreSource;
 }
 
-const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop'];
+const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop', 'wasm'];
 
 function specOf(options: MountOptions): VmSpec {
   if (options.spec) return options.spec;
@@ -93,6 +97,7 @@ export class EmbeddedMachine {
 
   static async mount(element: HTMLElement, options: MountOptions): Promise<EmbeddedMachine> {
     const em = new EmbeddedMachine(element, options.speed ?? 'max', options);
+    if (options.wasm !== undefined) await loadCoreModule(options.wasm);
     await em.load(specOf(options));
     if (options.autostart !== false) em.run();
     return em;
