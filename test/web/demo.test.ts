@@ -8,7 +8,7 @@
 // --demo), and no test may leave an error in the page. A screenshot of each
 // state is saved in test-artifacts/.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -18,9 +18,9 @@ import { EASY6502_PALETTE } from '../../src/devices/display.ts';
 import { machineNames, findMachine } from '../../src/machine/description.ts';
 import { assemble } from '../../src/asm/assembler.ts';
 import { guestsDir, guestsPath, guestsSkipReason } from '../helpers/guests.ts';
+import { chromiumMissing, launchChromium, watchedPage } from '../helpers/chromium.ts';
 
-const CHROMIUM = process.env.HYPER6502_CHROMIUM ?? '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM) ? `Chromium not found at ${CHROMIUM} (apt-get install chromium)` : null;
+const missing = chromiumMissing;
 if (missing) console.warn(`SKIPPED the browser tests: ${missing}`);
 
 const repo = join(import.meta.dirname, '../..');
@@ -35,16 +35,12 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   if (missing) return;
-  const { chromium } = await import('playwright-core');
   // The page as the sources say it now, not a dist/ left from an earlier build.
   execFileSync(join(repo, 'node_modules/.bin/tsx'), [join(repo, 'scripts/build-web.ts'), '--demo', demoDir], { stdio: 'pipe' });
   const { server, url } = await startServer({ port: 0, dir: demoDir });
   close = () => server.close();
   baseUrl = url;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   page.on('console', (m) => {
@@ -473,11 +469,11 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
 
 describe.skipIf(missing)(`the demo page on a phone (390 px, touch)${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   let phone: Page;
-  const phoneErrors: string[] = [];
+  let phoneErrors: string[] = [];
   beforeAll(async () => {
-    phone = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })).newPage();
-    phone.on('pageerror', (e) => phoneErrors.push(`page error: ${e.message}`));
-    phone.on('console', (m) => void (m.type() === 'error' && phoneErrors.push(`console error: ${m.text()}`)));
+    let errors: string[];
+    ({ page: phone, errors } = await watchedPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }));
+    phoneErrors = errors;
     await phone.goto(baseUrl);
     await phone.waitForFunction(() => (window as any).demo?.machine);
   });
