@@ -276,8 +276,10 @@ function runShell(command: string, dir: string, until?: RegExp, input = ''): Pro
       }
     };
     const timer = setTimeout(stop, 60_000);
+    let raw = '';
     child.stdout.on('data', (d) => {
-      out += d.toString('latin1').replace(/\r\n?/g, '\n'); // as a terminal shows it
+      raw += d.toString('latin1');
+      out = raw.replace(/\r\n?/g, '\n'); // as a terminal shows it (a CR LF may come in two pieces)
       if (until?.test(out)) stop();
     });
     child.stderr.on('data', (d) => (err += d.toString('latin1')));
