@@ -1,55 +1,8 @@
-// Out-of-line helpers of the generated run loops (assembly/generated/cpu.ts):
-// device-access bookkeeping and the decimal-mode arithmetic of both CPU models.
+// The decimal-mode arithmetic of both CPU families, out of line for the
+// generated run loops (assembly/generated/cpu.ts).
 //
-// How to drive this: nothing here is called by the host. The decimal helpers
-// return a packed result: bits 0-7 the accumulator, bit 8 C, bit 9 V,
-// bit 10 N, bit 11 Z.
-
-import {
-  STATE_CYCLES, STATE_EXIT_ADDR, STATE_IO_STAMP, STATE_IO_READ_LEN, STATE_IO_READ_POS,
-  STATE_IO_READ_ADDR, STATE_IO_READ_VALUE, STATE_IO_WRITE_LEN, STATE_IO_WRITE_ADDR,
-  STATE_IO_WRITE_VALUE, IO_WRITES_MAX,
-} from '../src/core/layout';
-
-// ---- Device accesses ----------------------------------------------------------
-// A read of a page marked ATTR_READ_EXIT cannot be answered inside the core. The
-// core abandons the instruction (nothing of it is committed), exits with
-// EXIT_DEVICE_READ and the address; the host performs the read and appends the
-// value to the read log; the next run re-executes the instruction, which now
-// finds its reads in the log, in order. The log belongs to the instruction that
-// starts at the cycle count STATE_IO_STAMP and is discarded after it.
-
-/** The value of a device read, or -1 when the host has to perform it first. */
-export function ioRead(vm: usize, addr: i32, cycles: i32): i32 {
-  const stamp = load<u64>(vm, STATE_CYCLES) + <u64>cycles;
-  if (load<u64>(vm, STATE_IO_STAMP) != stamp) {
-    store<u64>(vm, stamp, STATE_IO_STAMP);
-    store<u8>(vm, 0, STATE_IO_READ_LEN);
-    store<u8>(vm, 0, STATE_IO_READ_POS);
-  }
-  const pos = <i32>load<u8>(vm, STATE_IO_READ_POS);
-  const len = <i32>load<u8>(vm, STATE_IO_READ_LEN);
-  if (pos < len && <i32>load<u16>(vm + STATE_IO_READ_ADDR + (pos << 1)) == addr) {
-    store<u8>(vm, pos + 1, STATE_IO_READ_POS);
-    return load<u8>(vm + STATE_IO_READ_VALUE + pos);
-  }
-  // Not performed yet, or the log no longer matches this attempt: keep what matched.
-  store<u8>(vm, pos, STATE_IO_READ_LEN);
-  store<u8>(vm, 0, STATE_IO_READ_POS);
-  store<u16>(vm, addr, STATE_EXIT_ADDR);
-  return -1;
-}
-
-/** Queues a write to a page marked ATTR_WRITE_EXIT; the run ends after the instruction. */
-export function ioWrite(vm: usize, addr: i32, value: i32): void {
-  const n = <i32>load<u8>(vm, STATE_IO_WRITE_LEN);
-  if (n < IO_WRITES_MAX) {
-    store<u16>(vm + STATE_IO_WRITE_ADDR + (n << 1), addr);
-    store<u8>(vm + STATE_IO_WRITE_VALUE + n, value);
-    store<u8>(vm, n + 1, STATE_IO_WRITE_LEN);
-  }
-  store<u16>(vm, addr, STATE_EXIT_ADDR);
-}
+// How to drive this: nothing here is called by the host. The helpers return a
+// packed result: bits 0-7 the accumulator, bit 8 C, bit 9 V, bit 10 N, bit 11 Z.
 
 // ---- Decimal mode ---------------------------------------------------------------
 // After Bruce Clark, "Decimal Mode" (6502.org tutorial), appendix A, which

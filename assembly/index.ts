@@ -1,5 +1,6 @@
-// The hyper6502 CPU core: a cycle-exact NMOS 6502 and WDC 65C02 that run
-// inside one Wasm module and know nothing of devices or JavaScript.
+// The hyper6502 CPU core: cycle-exact CPUs (the variants of src/isa/opcodes.ts:
+// NMOS 6502, WDC 65C02, Rockwell R65C02) that run inside one Wasm module and
+// know nothing of devices or JavaScript.
 //
 // How to drive this (the host does it in src/core/cpu.ts):
 //   1. The module imports its memory (`env.memory`); the host sizes it once and
@@ -7,22 +8,25 @@
 //      `vm` >= firstSlot(), laid out as src/core/layout.ts says.
 //   2. `reset(vm, cmos)` performs the reset sequence (or the host writes the
 //      registers itself).
-//   3. `run6502(vm, budget)` / `run65c02(vm, budget)` execute instructions until
-//      `budget` cycles are spent or something needs the host, and return an
-//      EXIT_* reason. `runFlat6502` / `runFlat65c02` are the same loops for a
-//      VM whose pages are all plain RAM (no attribute checks: faster).
-//      `debug6502` / `debug65c02` add breakpoints and, when RUN_TRACE is set,
-//      a record of every bus cycle.
+//   3. `run_<model>(vm, budget)` (run_6502, run_65c02, run_r65c02) executes
+//      instructions until `budget` cycles are spent or something needs the
+//      host, and returns an EXIT_* reason. `runFlat_<model>` is the same loop
+//      for a VM whose pages are all plain RAM (no attribute checks: faster);
+//      `debug_<model>` adds breakpoints and, when RUN_TRACE is set, a record of
+//      every bus cycle. The host sets the interrupt lines between runs
+//      (STATE_IRQ/STATE_IRQ_AT, STATE_NMI/STATE_NMI_AT).
 //   4. On EXIT_DEVICE_READ the host performs the read at STATE_EXIT_ADDR,
 //      appends the value to the read log and runs again; on EXIT_DEVICE_WRITE
 //      it performs the queued writes and clears the queue.
 
 import {
-  STATE_PC, STATE_S, STATE_P, STATE_HALT, STATE_CYCLES, STATE_IRQ_LATCH, STATE_IO_READ_LEN,
-  STATE_IO_READ_POS, STATE_IO_WRITE_LEN, STATE_NMI, HALT_NONE, VM_SLOT_SIZE,
+  STATE_PC, STATE_S, STATE_P, STATE_HALT, STATE_CYCLES, STATE_IRQ_LATCH, STATE_POLL, STATE_IO_READ_LEN,
+  STATE_IO_READ_POS, STATE_IO_WRITE_LEN, STATE_NMI, STATE_FLAGS, STATE_TRACE_LEN, RUN_TRACE, TRACE_CAPACITY,
+  HALT_NONE, VM_SLOT_SIZE,
 } from '../src/core/layout';
+import { traceDummy } from './bus';
 
-export { run6502, run65c02, runFlat6502, runFlat65c02, debug6502, debug65c02 } from './generated/cpu';
+export * from './generated/cpu';
 
 /** The lowest address at which the host may place a VM slot (64 KiB aligned). */
 export function firstSlot(): usize {
@@ -36,16 +40,30 @@ export function slotSize(): usize {
 
 /**
  * The RESET sequence: 7 cycles, three stack decrements without writes, I set
- * (and D cleared on the 65C02), PC from $FFFC. A halted CPU restarts.
+ * (and D cleared on the 65C02), PC from $FFFC. A halted CPU restarts. With
+ * RUN_TRACE set (and room in the ring) its 7 bus cycles are recorded: two
+ * reads at PC, three stack reads, the vector.
  */
 export function reset(vm: usize, cmos: bool): void {
-  store<u8>(vm, (load<u8>(vm, STATE_S) - 3) & 0xFF, STATE_S);
+  const s = <i32>load<u8>(vm, STATE_S);
+  const tpos = <i32>load<u32>(vm, STATE_TRACE_LEN);
+  if (load<u8>(vm, STATE_FLAGS) & RUN_TRACE && tpos + 7 <= TRACE_CAPACITY) {
+    const pc = <i32>load<u16>(vm, STATE_PC);
+    let t = traceDummy(vm, tpos, pc);
+    t = traceDummy(vm, t, pc);
+    for (let i = 0; i < 3; i++) t = traceDummy(vm, t, 0x100 | ((s - i) & 0xFF));
+    t = traceDummy(vm, t, 0xFFFC);
+    t = traceDummy(vm, t, 0xFFFD);
+    store<u32>(vm, t, STATE_TRACE_LEN);
+  }
+  store<u8>(vm, (s - 3) & 0xFF, STATE_S);
   let p = <i32>load<u8>(vm, STATE_P) | 0x24;
   if (cmos) p &= ~0x08;
   store<u8>(vm, p & ~0x10, STATE_P);
   store<u16>(vm, load<u16>(vm + 0xFFFC), STATE_PC);
   store<u8>(vm, HALT_NONE, STATE_HALT);
   store<u8>(vm, 1, STATE_IRQ_LATCH);
+  store<u8>(vm, 0, STATE_POLL);
   store<u8>(vm, 0, STATE_NMI);
   store<u8>(vm, 0, STATE_IO_READ_LEN);
   store<u8>(vm, 0, STATE_IO_READ_POS);

@@ -1,5 +1,5 @@
-// Generates the Wasm core's instruction dispatch (assembly/generated/cpu.ts)
-// from the opcode tables in src/isa/opcodes.ts.
+// Generates the Wasm core's run loops (assembly/generated/cpu.ts) from the CPU
+// variants and their opcode tables in src/isa/opcodes.ts.
 //
 // How to drive this: `npm run gen` rewrites the generated file; `npm run
 // check:gen` (part of `npm test`) fails when the committed file is stale.
@@ -7,45 +7,62 @@
 // Each opcode becomes one `case` of a 256-way switch. Its code is written in
 // bus order: every memory access of the instruction, dummy accesses included,
 // goes through one of the bus primitives of `Emitter`. The same templates make
-// four run functions: for each CPU model a fast one (dummy accesses vanish,
-// nothing is traced) and a debug one (every bus cycle is recorded when tracing
-// is on, breakpoints are checked before each instruction).
+// three loops for each variant in CPU_VARIANTS (see CORE_LOOPS): a fast one
+// (dummy accesses vanish, nothing is traced), the same for a memory map of RAM
+// only (no attribute checks), and a debug one (every bus cycle is recorded
+// when tracing is on, breakpoints are checked before each instruction).
+//
+// Interrupts are exact to the cycle (assembly/interrupts.ts): each loop keeps
+// in a local only the first boundary at which a poll may see a line (`intAt`),
+// asks pollAt there, and the few instructions that poll otherwise leave their
+// mark in the state block: a taken branch within its page (STATE_RUN_LATE_AT),
+// CLI/SEI/PLP (markIFlag), an interrupt sequence or NMOS BRK
+// (STATE_RUN_SEQ_AT; sequenceVector picks its vector). Everything else the
+// interrupt logic needs stays out of the loops' locals, which keeps the fast
+// loops' register allocation as good as it is without interrupts.
 
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { opcodeTable, type CpuModel, type OpcodeInfo } from '../src/isa/opcodes.ts';
+import { CPU_VARIANTS, CORE_LOOPS, coreLoopName, cpuVariant, isTrapOpcode, type CoreLoop, type CpuVariant, type OpcodeInfo } from '../src/isa/opcodes.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(root, 'assembly/generated/cpu.ts');
 
 const hex2 = (n: number) => '0x' + n.toString(16).toUpperCase().padStart(2, '0');
 
+/**
+ * Abandons the instruction for a device read the host has to perform: nothing
+ * of it is committed, and the end of the run puts PC back at it (end < 0).
+ */
+const ABANDON = '{ end = stop = -1; continue; }';
+
+/** Ends the run after this instruction (`stop` ends the inner loop of runFunction, `end` the outer). */
+const END_RUN = 'end = stop = 0;';
+
 class Emitter {
   lines: string[] = [];
+  readonly cmos: boolean;
   constructor(
-    readonly cmos: boolean,
+    readonly variant: CpuVariant,
     readonly debug: boolean,
     /** Every page is plain RAM: data accesses need no attribute checks. */
     readonly flat = false,
-  ) {}
+  ) {
+    this.cmos = variant.family === 'cmos';
+  }
 
   emit(...code: string[]) {
     for (const c of code) this.lines.push(c);
   }
 
-  private trace(addr: string, value: string, write: boolean) {
-    if (!this.debug) return;
-    this.emit(
-      `if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), (${addr}) | ((${value}) << 16)${write ? ' | TRACE_WRITE' : ''}); tpos++; }`,
-    );
+  private traced(addr: string, value: string, write = false): string {
+    return this.debug ? ` tpos = trace${write ? 'Write' : 'Read'}(vm, tpos, ${addr}, ${value});` : '';
   }
 
   /** Reads the byte at PC into `dst` and advances PC. */
   fetch(dst: string) {
-    this.emit(`${dst} = load<u8>(vm + pc);`);
-    this.trace('pc', dst, false);
-    this.emit('pc = (pc + 1) & 0xFFFF;');
+    this.emit(`${dst} = load<u8>(vm + pc);${this.traced('pc', dst)} pc = (pc + 1) & 0xFFFF;`);
   }
 
   /** Reads a little-endian word at PC into `dst` and advances PC by 2. */
@@ -57,43 +74,28 @@ class Emitter {
 
   /** A read whose value the CPU ignores: traced in debug runs, absent in fast runs. */
   dummyRead(addr: string) {
-    if (!this.debug) return;
-    this.emit(`{ const da = (${addr}); const dv = <i32>load<u8>(vm + da);`);
-    this.trace('da', 'dv', false);
-    this.emit('}');
+    if (this.debug) this.emit(`tpos = traceDummy(vm, tpos, ${addr});`);
   }
 
   /** A read of plain memory that never leaves the core: pointers, vectors, stack. */
   peek(dst: string, addr: string) {
-    this.emit(`${dst} = load<u8>(vm + (${addr}));`);
-    this.trace(addr, dst, false);
+    this.emit(`${dst} = load<u8>(vm + (${addr}));${this.traced(addr, dst)}`);
   }
 
   /** A data read: RAM and ROM inline, pages marked ATTR_READ_EXIT through the host. */
   read(dst: string, addr: string) {
     if (this.flat) return this.peek(dst, addr);
     this.emit(
-      `if (load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8)) & ATTR_READ_EXIT) {`,
-      `  ${dst} = ioRead(vm, (${addr}), cycles);`,
-      `  if (${dst} < 0) { pc = opPc; reason = EXIT_DEVICE_READ; end = 0;${this.debug ? ' tpos = tstart;' : ''} continue; }`,
-      `} else ${dst} = load<u8>(vm + (${addr}));`,
+      `${dst} = busRead(vm, ${addr}, cycles);`,
+      `if (${dst} < 0) ${ABANDON}${this.traced(addr, dst)}`,
     );
-    this.trace(addr, dst, false);
   }
 
   /** A data write: RAM inline (marking the page dirty), ROM ignored, exit pages queued for the host. */
   write(addr: string, value: string) {
-    this.trace(addr, value, true);
-    if (this.flat) {
-      this.emit(`store<u8>(vm + (${addr}), ${value}); store<u8>(vm + DIRTY_PAGES + ((${addr}) >> 8), 1);`);
-      return;
-    }
-    this.emit(
-      `attr = load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8));`,
-      `if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {`,
-      `  if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ${addr}, ${value}); reason = EXIT_DEVICE_WRITE; end = 0; }`,
-      `} else { store<u8>(vm + (${addr}), ${value}); store<u8>(vm + DIRTY_PAGES + ((${addr}) >> 8), 1); }`,
-    );
+    if (this.debug) this.emit(`tpos = traceWrite(vm, tpos, ${addr}, ${value});`);
+    if (this.flat) this.emit(`ramWrite(vm, ${addr}, ${value});`);
+    else this.emit(`if (busWrite(vm, ${addr}, ${value})) { reason = EXIT_DEVICE_WRITE; ${END_RUN} }`);
   }
 
   /**
@@ -106,20 +108,15 @@ class Emitter {
       this.write(addr, value);
       return;
     }
-    this.trace(addr, old, true);
+    if (this.debug) this.emit(`tpos = traceWrite(vm, tpos, ${addr}, ${old});`);
     if (this.flat) return this.write(addr, value); // writing the old value back changes no RAM
-    this.trace(addr, value, true);
-    this.emit(
-      `attr = load<u8>(vm + PAGE_ATTRS + ((${addr}) >> 8));`,
-      `if (attr & (ATTR_WRITE_EXIT | ATTR_WRITE_IGNORE)) {`,
-      `  if (attr & ATTR_WRITE_EXIT) { ioWrite(vm, ${addr}, ${old}); ioWrite(vm, ${addr}, ${value}); reason = EXIT_DEVICE_WRITE; end = 0; }`,
-      `} else { store<u8>(vm + (${addr}), ${value}); store<u8>(vm + DIRTY_PAGES + ((${addr}) >> 8), 1); }`,
-    );
+    if (this.debug) this.emit(`tpos = traceWrite(vm, tpos, ${addr}, ${value});`);
+    this.emit(`if (busWriteTwice(vm, ${addr}, ${old}, ${value})) { reason = EXIT_DEVICE_WRITE; ${END_RUN} }`);
   }
 
   push(value: string) {
-    this.trace('0x100 | s', value, true);
-    this.emit(`store<u8>(vm + 0x100 + s, ${value});`, 's = (s - 1) & 0xFF;', 'store<u8>(vm + DIRTY_PAGES + 1, 1);');
+    if (this.debug) this.emit(`tpos = traceWrite(vm, tpos, 0x100 | s, ${value});`);
+    this.emit(`s = push(vm, s, ${value});`);
   }
 
   pull(dst: string) {
@@ -303,13 +300,20 @@ function effectiveAddress(info: OpcodeInfo, access: Access, e: Emitter) {
 }
 
 // ---- Instruction bodies ----------------------------------------------------------
+const SELF_LOOP = `if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; ${END_RUN} }`;
+
+/**
+ * A relative branch. Taken, it costs a cycle more, and one more again across a
+ * page; taken within its page it polls the interrupt lines before its extra
+ * cycle, not in it (its mark in STATE_RUN_LATE_AT says so).
+ */
 function branchTo(cond: string, e: Emitter) {
   e.fetch('t');
   e.emit(`if (${cond}) {`);
   e.dummyRead('pc');
-  e.emit('ea = (pc + <i32><i8>t) & 0xFFFF;', 'cycles++;', 'if ((ea ^ pc) & 0xFF00) {');
+  e.emit('ea = (pc + <i32><i8>t) & 0xFFFF;', 'if ((ea ^ pc) & 0xFF00) {');
   e.dummyRead('(pc & 0xFF00) | (ea & 0xFF)');
-  e.emit('cycles++; }', 'pc = ea;', 'if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }', '}');
+  e.emit('cycles += 2;', '} else { cycles++; store<i32>(vm, cycles + 2, STATE_RUN_LATE_AT); }', 'pc = ea;', SELF_LOOP, '}');
 }
 
 const BRANCHES: Record<string, string> = {
@@ -330,8 +334,9 @@ const IMPLIED: Record<string, string> = {
   CLV: 'vf = 0;',
   CLD: 'p &= ~0x08;',
   SED: 'p |= 0x08;',
-  CLI: 'iOld = p & 0x04; p &= ~0x04;',
-  SEI: 'iOld = p & 0x04; p |= 0x04;',
+  // The poll at the end of CLI and SEI (and PLP) still sees the I flag from before them.
+  CLI: 'markIFlag(vm, cycles + 2, p); p &= ~0x04;',
+  SEI: 'markIFlag(vm, cycles + 2, p); p |= 0x04;',
   TAX: 'x = a; nf = zf = x;',
   TAY: 'y = a; nf = zf = y;',
   TXA: 'a = x; nf = zf = a;',
@@ -349,16 +354,14 @@ function body(info: OpcodeInfo, e: Emitter): void {
   const m = info.mnemonic;
   const mode = info.mode;
 
-  // Trap opcodes: the NMOS JAMs and the 65C02's one-byte NOPs can serve as the hypercall,
-  // and BRK, for machines whose monitor stops at BRK instead of executing it (py65mon).
-  const trappable = m === 'JAM' || m === 'BRK' || (e.cmos && m === 'NOP' && info.bytes === 1 && info.cycles === 1);
-  if (trappable) {
-    e.emit(`if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; end = 0;${e.debug ? ' tpos = tstart;' : ''} continue; }`);
+  // Trap opcodes (isTrapOpcode: the NMOS JAMs, the CMOS one-byte NOPs) can serve as the hypercall.
+  if (isTrapOpcode(info)) {
+    e.emit(`if (trapOn && op == trapOpcode) { pc = opPc; store<u16>(vm, opPc, STATE_EXIT_ADDR); reason = EXIT_TRAP; ${END_RUN}${e.debug ? ' tpos = tstart;' : ''} continue; }`);
   }
 
   if (m === 'JAM') {
     e.dummyRead('pc');
-    e.emit('pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; end = 0;');
+    e.emit(`pc = opPc; store<u8>(vm, HALT_JAM, STATE_HALT); reason = EXIT_JAM; ${END_RUN}`);
     return;
   }
   if (m in BRANCHES) return branchTo(BRANCHES[m], e);
@@ -375,7 +378,16 @@ function body(info: OpcodeInfo, e: Emitter): void {
     e.dummyRead('pc');
     e.emit('ea = (pc + <i32><i8>t) & 0xFFFF;', 'cycles++;', 'if ((ea ^ pc) & 0xFF00) {');
     e.dummyRead('pc');
-    e.emit('cycles++; }', 'pc = ea;', 'if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }', '}');
+    e.emit('cycles++; }', 'pc = ea;', SELF_LOOP, '}');
+    return;
+  }
+
+  if (m === 'NOP' && mode === 'abs' && info.cycles === 8) {
+    // The 65C02's 8-cycle NOP ($5C): after its operand it reads $FFll, then
+    // $FFFF four times (as a W65C02S does), and never its operand address.
+    e.fetch16('ea');
+    e.dummyRead('0xFF00 | lo');
+    for (let i = 0; i < 4; i++) e.dummyRead('0xFFFF');
     return;
   }
 
@@ -385,9 +397,17 @@ function body(info: OpcodeInfo, e: Emitter): void {
       e.push('pc >> 8');
       e.push('pc & 0xFF');
       e.push(`${P_OUT} | 0x10`);
-      e.emit(e.cmos ? 'p = (p | 0x04) & ~0x08;' : 'p |= 0x04;', 'iLatch = 1;');
-      e.peek('lo', '0xFFFE');
-      e.peek('hi', '0xFFFF');
+      // The NMOS BRK is the interrupt sequence: it does not poll, and an NMI
+      // arriving by its 4th cycle takes its vector. The 65C02 completes BRK first.
+      if (e.cmos) {
+        e.emit('p = (p | 0x04) & ~0x08;');
+        e.peek('lo', '0xFFFE');
+        e.peek('hi', '0xFFFF');
+      } else {
+        e.emit('p |= 0x04; store<i32>(vm, cycles + 7, STATE_RUN_SEQ_AT);', 'ea = sequenceVector(vm, cycles, 0xFFFE);');
+        e.peek('lo', 'ea');
+        e.peek('hi', 'ea + 1');
+      }
       e.emit('pc = lo | (hi << 8);');
       return;
     case 'JSR':
@@ -411,7 +431,7 @@ function body(info: OpcodeInfo, e: Emitter): void {
       e.dummyRead('pc');
       e.dummyStack();
       e.pull('t');
-      e.emit(P_IN('t'), 'iLatch = p & 0x04;');
+      e.emit(P_IN('t')); // the poll at its end sees the new I
       e.pull('lo');
       e.pull('hi');
       e.emit('pc = lo | (hi << 8);');
@@ -438,7 +458,7 @@ function body(info: OpcodeInfo, e: Emitter): void {
         e.peek('hi', '(base + 1) & 0xFFFF');
         e.emit('ea = lo | (hi << 8);');
       }
-      e.emit('pc = ea;', 'if (pc == opPc && stopOnSelfLoop) { reason = EXIT_SELF_LOOP; end = 0; }');
+      e.emit('pc = ea;', SELF_LOOP);
       return;
     case 'PHA':
     case 'PHX':
@@ -464,17 +484,24 @@ function body(info: OpcodeInfo, e: Emitter): void {
       e.dummyRead('pc');
       e.dummyStack();
       e.pull('t');
-      e.emit('iOld = p & 0x04;', P_IN('t'));
+      e.emit('markIFlag(vm, cycles + 4, p);', P_IN('t'));
       return;
     case 'WAI':
+      // Waits for an interrupt line: with none seen at its end, the CPU idles
+      // until the poll sees one (when the run knows when), or halts.
       e.dummyRead('pc');
       e.dummyRead('pc');
-      e.emit('if (!intLines) { store<u8>(vm, HALT_WAI, STATE_HALT); reason = EXIT_WAI; end = 0; }');
+      e.emit(
+        'if (cycles + 3 < intAt) {',
+        '  if (intAt < end) cycles = intAt - 3;',
+        `  else { store<u8>(vm, HALT_WAI, STATE_HALT); reason = intAt == NEVER ? EXIT_WAI : EXIT_BUDGET; ${END_RUN} }`,
+        '}',
+      );
       return;
     case 'STP':
       e.dummyRead('pc');
       e.dummyRead('pc');
-      e.emit('store<u8>(vm, HALT_STP, STATE_HALT); reason = EXIT_STP; end = 0;');
+      e.emit(`store<u8>(vm, HALT_STP, STATE_HALT); reason = EXIT_STP; ${END_RUN}`);
       return;
   }
 
@@ -546,12 +573,10 @@ function body(info: OpcodeInfo, e: Emitter): void {
  * V8 compiles a function past a certain size with a much weaker register
  * allocator, which would slow every instruction down (see scripts/check-wat.ts).
  */
-function isRare(info: OpcodeInfo, model: CpuModel): boolean {
-  if (model === '6502') return info.undocumented && info.mnemonic !== 'NOP' && info.mnemonic !== 'JAM' && info.opcode !== 0xeb;
+function isRare(info: OpcodeInfo, variant: CpuVariant): boolean {
+  if (variant.family === 'nmos') return info.undocumented && info.mnemonic !== 'NOP' && info.mnemonic !== 'JAM' && info.opcode !== 0xeb;
   return /^(BBR|BBS|RMB|SMB)\d$|^(TSB|TRB)$/.test(info.mnemonic);
 }
-
-const suffix = (model: CpuModel) => (model === '65c02' ? '65c02' : '6502');
 
 function caseCode(info: OpcodeInfo, e: Emitter): string[] {
   body(info, e);
@@ -566,38 +591,37 @@ function caseCode(info: OpcodeInfo, e: Emitter): string[] {
 
 const LOAD_REGISTERS = [
   'let pc = <i32>load<u16>(vm, STATE_PC);',
-  'let a = <i32>load<u8>(vm, STATE_A);',
-  'let x = <i32>load<u8>(vm, STATE_X);',
-  'let y = <i32>load<u8>(vm, STATE_Y);',
-  'let s = <i32>load<u8>(vm, STATE_S);',
+  'let a = <i32>load<u8>(vm, STATE_A), x = <i32>load<u8>(vm, STATE_X), y = <i32>load<u8>(vm, STATE_Y), s = <i32>load<u8>(vm, STATE_S);',
   'let p = <i32>load<u8>(vm, STATE_P);',
   'let nf = p, zf = (p & 2) ^ 2, cf = p & 1, vf = p & 0x40;',
 ];
 
-const RELOAD_REGISTERS = LOAD_REGISTERS.map((l) => l.replace(/^let /, '').replace(/, (\w+) = /g, '; $1 = '));
+const RELOAD_REGISTERS = [
+  'pc = <i32>load<u16>(vm, STATE_PC);',
+  'a = <i32>load<u8>(vm, STATE_A); x = <i32>load<u8>(vm, STATE_X); y = <i32>load<u8>(vm, STATE_Y); s = <i32>load<u8>(vm, STATE_S);',
+  'p = <i32>load<u8>(vm, STATE_P);',
+  'nf = p; zf = (p & 2) ^ 2; cf = p & 1; vf = p & 0x40;',
+];
 
 const STORE_REGISTERS = [
   'store<u16>(vm, pc, STATE_PC);',
-  'store<u8>(vm, a, STATE_A);',
-  'store<u8>(vm, x, STATE_X);',
-  'store<u8>(vm, y, STATE_Y);',
-  'store<u8>(vm, s, STATE_S);',
+  'store<u8>(vm, a, STATE_A); store<u8>(vm, x, STATE_X); store<u8>(vm, y, STATE_Y); store<u8>(vm, s, STATE_S);',
   `store<u8>(vm, ${P_OUT}, STATE_P);`,
 ];
 
-const TEMPORARIES = 'let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0, attr = 0;';
+const TEMPORARIES = 'let ea = 0, base = 0, v = 0, w = 0, old = 0, t = 0, lo = 0, hi = 0;';
+
+const rareName = (variant: CpuVariant) => `rare_${variant.model}`;
 
 /** The out-of-line executor of one rare opcode (fast loops): returns cycles | reason << 8. */
-function rareFunction(model: CpuModel): string {
-  const cases = opcodeTable(model)
-    .filter((info) => isRare(info, model))
-    .flatMap((info) => caseCode(info, new Emitter(model === '65c02', false)));
+function rareFunction(variant: CpuVariant): string {
+  const cases = variant.table.filter((info) => isRare(info, variant)).flatMap((info) => caseCode(info, new Emitter(variant, false)));
   return [
-    `/** One rarely executed ${model} instruction, whose opcode \`op\` has been fetched: see isRare in scripts/gen-core.ts. */`,
-    `function rare${suffix(model)}(vm: usize, op: i32, cycles0: i32): i32 {`,
+    `/** One rarely executed ${variant.name} instruction, whose opcode \`op\` has been fetched: see isRare in scripts/gen-core.ts. */`,
+    `function ${rareName(variant)}(vm: usize, op: i32, cycles0: i32): i32 {`,
     ...LOAD_REGISTERS.map((l) => '  ' + l),
     '  const stopOnSelfLoop = <i32>load<u8>(vm, STATE_FLAGS) & RUN_STOP_ON_SELF_LOOP;',
-    '  let cycles = cycles0, end = 1, reason = 0, opPc = (pc - 1) & 0xFFFF;',
+    '  let cycles = cycles0, end = 1, stop = 1, reason = 0, opPc = (pc - 1) & 0xFFFF;',
     '  ' + TEMPORARIES,
     '  do {',
     '    switch (op) {',
@@ -605,36 +629,63 @@ function rareFunction(model: CpuModel): string {
     '      default: unreachable();',
     '    }',
     '  } while (false);',
+    '  if (end < 0) { reason = EXIT_DEVICE_READ; pc = opPc; } // abandoned: it runs again',
     ...STORE_REGISTERS.map((l) => '  ' + l),
     '  return (cycles - cycles0) | (reason << 8);',
     '}',
   ].join('\n');
 }
 
-type Variant = 'run' | 'runFlat' | 'debug';
+/** The interrupt sequence to the vector in `ea`: 7 cycles, like BRK with B clear and no PC increment. */
+function interruptSequence(e: Emitter): string[] {
+  e.dummyRead('pc');
+  e.dummyRead('pc');
+  e.push('pc >> 8');
+  e.push('pc & 0xFF');
+  e.push(P_OUT);
+  e.emit(e.cmos ? 'p = (p | 0x04) & ~0x08;' : 'p |= 0x04;');
+  e.peek('lo', 'ea');
+  e.peek('hi', 'ea + 1');
+  e.emit('pc = lo | (hi << 8);', 'cycles += 7; store<i32>(vm, cycles, STATE_RUN_SEQ_AT);');
+  return e.lines;
+}
 
-function runFunction(model: CpuModel, variant: Variant): string {
-  const cmos = model === '65c02';
-  const debug = variant === 'debug';
-  const flat = variant === 'runFlat';
-  const name = `${variant}${suffix(model)}`;
-  const table = opcodeTable(model);
+/**
+ * What the loops do at an instruction boundary once a line may be seen
+ * (cycles >= intAt): take the interrupt pollAt names, if any.
+ */
+function boundary(variant: CpuVariant, debug: boolean): string[] {
+  return [
+    'if (cycles >= intAt) {',
+    '  ea = pollAt(vm, cycles, p);',
+    '  intAt = load<i32>(vm, STATE_RUN_INT_AT);',
+    '  if (ea) {',
+    ...interruptSequence(new Emitter(variant, debug)).map((l) => '    ' + l),
+    '    continue;',
+    '  }',
+    '}',
+  ];
+}
+
+function runFunction(variant: CpuVariant, loop: CoreLoop): string {
+  const debug = loop === 'debug';
+  const flat = loop === 'runFlat';
   const cases: string[] = [];
   const rare: string[] = [];
-  for (const info of table) {
-    if (!debug && isRare(info, model)) rare.push(`      case ${hex2(info.opcode)}: // ${info.mnemonic} ${info.mode}`);
-    else cases.push(...caseCode(info, new Emitter(cmos, debug, flat)));
+  for (const info of variant.table) {
+    if (!debug && isRare(info, variant)) rare.push(`      case ${hex2(info.opcode)}: // ${info.mnemonic} ${info.mode}`);
+    else cases.push(...caseCode(info, new Emitter(variant, debug, flat)));
   }
   if (rare.length) {
     cases.push(
       ...rare,
       '      {',
       ...STORE_REGISTERS.map((l) => '        ' + l),
-      `        t = rare${suffix(model)}(vm, op, cycles);`,
+      `        t = ${rareName(variant)}(vm, op, cycles);`,
       ...RELOAD_REGISTERS.map((l) => '        ' + l),
       '        cycles += t & 0xFF;',
       '        if (t >> 8) {',
-      '          reason = t >> 8; end = 0;',
+      `          reason = t >> 8; ${END_RUN}`,
       '          if (reason == EXIT_DEVICE_READ) instructions--; // abandoned: it runs again',
       '        }',
       '        break;',
@@ -642,53 +693,32 @@ function runFunction(model: CpuModel, variant: Variant): string {
     );
   }
 
-  const interrupt = (vector: string) => {
-    const e = new Emitter(cmos, debug);
-    e.dummyRead('pc');
-    e.dummyRead('pc');
-    e.push('pc >> 8');
-    e.push('pc & 0xFF');
-    e.push(P_OUT);
-    e.emit(cmos ? 'p = (p | 0x04) & ~0x08;' : 'p |= 0x04;', 'iLatch = 1;');
-    e.peek('lo', vector);
-    e.peek('hi', `${vector} + 1`);
-    e.emit('pc = lo | (hi << 8);', 'cycles += 7;', 'op = 0;');
-    return e.lines.map((l) => '          ' + l);
-  };
-
   const what = debug ? 'Debug run' : flat ? 'Run, for a memory map of RAM only (no attribute checks),' : 'Run';
   return [
-    `/** ${what} of the ${cmos ? 'WDC 65C02' : 'NMOS 6502'}${debug ? ' with breakpoints and bus trace' : ''}: see assembly/index.ts. */`,
-    `export function ${name}(vm: usize, budget: i32): i32 {`,
+    `/** ${what} of the ${variant.name}${debug ? ' with breakpoints and bus trace' : ''}: see assembly/index.ts. */`,
+    `export function ${coreLoopName(loop, variant.model)}(vm: usize, budget: i32): i32 {`,
+    '  let intAt = beginRun(vm); // the first boundary at which a poll may see an interrupt line',
     ...LOAD_REGISTERS.map((l) => '  ' + l),
-    '  let iLatch = <i32>load<u8>(vm, STATE_IRQ_LATCH);',
-    '  let iOld = p & 0x04;',
     '  const flags = <i32>load<u8>(vm, STATE_FLAGS);',
     '  const stopOnSelfLoop = flags & RUN_STOP_ON_SELF_LOOP;',
     '  const trapOn = flags & RUN_TRAP;',
     '  const trapOpcode = <i32>load<u8>(vm, STATE_TRAP_OPCODE);',
-    '  const irqLine = <i32>load<u8>(vm, STATE_IRQ);',
-    '  let intLines = irqLine | <i32>load<u8>(vm, STATE_NMI);',
-    '  // An instruction whose device reads are being replayed is finished before any interrupt.',
-    '  let ioHold = <i32>(load<u8>(vm, STATE_IO_READ_LEN) != 0 && load<u64>(vm, STATE_IO_STAMP) == load<u64>(vm, STATE_CYCLES));',
     ...(debug
       ? [
-          '  const tracing = flags & RUN_TRACE;',
-          '  let tpos = <i32>load<u32>(vm, STATE_TRACE_LEN);',
-          '  let tstart = tpos;',
-          '  let skipBreakpoint = (flags & RUN_SKIP_BREAKPOINT) | ioHold;',
+          '  let tpos = flags & RUN_TRACE ? <i32>load<u32>(vm, STATE_TRACE_LEN) : -1, tstart = tpos;',
+          '  let skipBreakpoint = (flags & RUN_SKIP_BREAKPOINT) | <i32>load<u8>(vm, STATE_RUN_HOLD);',
           '  store<u8>(vm, flags & ~RUN_SKIP_BREAKPOINT, STATE_FLAGS);',
         ]
       : []),
-    '  let cycles = 0, instructions = 0, end = budget, reason = 0, op = -1, opPc = pc;',
+    '  let cycles = 0, instructions = 0, end = budget, stop = 0, reason = 0, op = 0, opPc = pc;',
     '  ' + TEMPORARIES,
     '',
     '  const halt = <i32>load<u8>(vm, STATE_HALT);',
     '  if (halt != HALT_NONE) {',
     '    if (halt == HALT_JAM) { reason = EXIT_JAM; end = 0; }',
     '    else if (halt == HALT_STP) { reason = EXIT_STP; end = 0; }',
-    '    else if (intLines) store<u8>(vm, HALT_NONE, STATE_HALT);',
-    '    else { cycles = budget > 0 ? budget : 0; reason = EXIT_WAI; end = 0; }',
+    '    else if (intAt <= budget) { store<u8>(vm, HALT_NONE, STATE_HALT); cycles = max(intAt, 0); } // WAI: a line is seen',
+    '    else { cycles = budget; reason = intAt == NEVER ? EXIT_WAI : EXIT_BUDGET; end = 0; }',
     '  }',
     '',
     '  while (cycles < end) {',
@@ -696,86 +726,68 @@ function runFunction(model: CpuModel, variant: Variant): string {
       ? [
           '    if (skipBreakpoint) skipBreakpoint = 0;',
           '    else if (load<u8>(vm + BREAKPOINTS + (pc >> 3)) & (1 << (pc & 7))) { reason = EXIT_BREAKPOINT; break; }',
-          '    if (tracing && tpos > TRACE_CAPACITY - 8) { reason = EXIT_TRACE_FULL; break; }',
+          '    if (tpos > TRACE_CAPACITY - 8) { reason = EXIT_TRACE_FULL; break; }',
           '    tstart = tpos;',
         ]
       : []),
-    '    if (intLines) {',
-    '      if (ioHold) ioHold = 0;',
-    '      else if (load<u8>(vm, STATE_NMI)) {',
-    '        store<u8>(vm, 0, STATE_NMI);',
-    ...interrupt('0xFFFA'),
-    '          intLines = irqLine;',
-    '          continue;',
-    '      } else if (irqLine && !iLatch) {',
-    ...interrupt('0xFFFE'),
-    '          continue;',
-    '      } else iLatch = p & 0x04;',
-    '    }',
-    '    opPc = pc;',
-    '    op = <i32>load<u8>(vm + pc);',
-    ...(debug ? ['    if (tracing) { store<u32>(vm + TRACE + (<usize>tpos << 2), pc | (op << 16)); tpos++; }'] : []),
-    '    pc = (pc + 1) & 0xFFFF;',
-    '    switch (op) {',
-    ...cases,
-    '      default: unreachable();',
-    '    }',
-    '    instructions++;',
+    ...boundary(variant, debug).map((l) => '    ' + l),
+    ...(debug
+      ? ['    stop = cycles + 1; // one instruction at a time: breakpoints and the trace ring are checked before each']
+      : ['    stop = min(end, max(intAt, cycles + 1)); // until the budget is spent or a poll may see a line']),
+    '    do {',
+    '      opPc = pc;',
+    '      op = <i32>load<u8>(vm + pc);',
+    ...(debug ? ['      tpos = traceRead(vm, tpos, pc, op);'] : []),
+    '      pc = (pc + 1) & 0xFFFF;',
+    '      switch (op) {',
+    ...cases.map((l) => '  ' + l),
+    '        default: unreachable();',
+    '      }',
+    '      instructions++;',
+    '    } while (cycles < stop);',
     '  }',
     '',
-    '  if (reason == 0) reason = EXIT_BUDGET;',
-    '  // The poll after CLI, SEI and PLP still sees the I flag from before them.',
-    '  if (op == 0x58 || op == 0x78 || op == 0x28) iLatch = iOld;',
-    '  else if (op >= 0) iLatch = p & 0x04;',
+    '  if (end < 0) { reason = EXIT_DEVICE_READ; pc = opPc;' + (debug ? ' tpos = tstart;' : '') + ' } // abandoned: it runs again',
+    '  else if (reason == 0) reason = EXIT_BUDGET;',
     ...STORE_REGISTERS.map((l) => '  ' + l),
-    '  store<u8>(vm, iLatch, STATE_IRQ_LATCH);',
+    '  endRun(vm, cycles, p);',
     '  store<u64>(vm, load<u64>(vm, STATE_CYCLES) + <u64>cycles, STATE_CYCLES);',
     '  store<u64>(vm, load<u64>(vm, STATE_INSTRUCTIONS) + <u64>instructions, STATE_INSTRUCTIONS);',
     '  store<u8>(vm, reason, STATE_EXIT_REASON);',
-    ...(debug ? ['  store<u32>(vm, tpos, STATE_TRACE_LEN);'] : []),
+    ...(debug ? ['  if (tpos >= 0) store<u32>(vm, tpos, STATE_TRACE_LEN);'] : []),
     '  return reason;',
     '}',
   ].join('\n');
 }
 
 export function generate(): string {
-  return [
+  const parts = [
     '// GENERATED by scripts/gen-core.ts from src/isa/opcodes.ts: do not edit; edit the table or the generator and run `npm run gen`.',
     '//',
-    '// The fetch-decode-execute loops of the core, one per CPU model and variant.',
+    '// The fetch-decode-execute loops of the core, for each CPU variant: run, runFlat',
+    '// (all pages RAM), debug (breakpoints, bus trace), and the out-of-line rare opcodes.',
     '// Locals hold the registers during a run; nf/zf hold the values whose bit 7 and',
     '// zero-ness are the N and Z flags, cf is 0/1, vf is 0/0x40, p keeps D and I.',
     '',
     'import {',
-    '  PAGE_ATTRS, DIRTY_PAGES, BREAKPOINTS, TRACE, TRACE_CAPACITY, TRACE_WRITE,',
-    '  ATTR_READ_EXIT, ATTR_WRITE_EXIT, ATTR_WRITE_IGNORE,',
+    '  BREAKPOINTS, TRACE_CAPACITY,',
     '  STATE_PC, STATE_A, STATE_X, STATE_Y, STATE_S, STATE_P, STATE_HALT, STATE_CYCLES, STATE_INSTRUCTIONS,',
-    '  STATE_IRQ, STATE_NMI, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_EXIT_ADDR, STATE_TRACE_LEN,',
-    '  STATE_IO_STAMP, STATE_IO_READ_LEN,',
+    '  STATE_RUN_INT_AT, STATE_RUN_LATE_AT, STATE_RUN_SEQ_AT, STATE_RUN_HOLD,',
+    '  STATE_FLAGS, STATE_TRAP_OPCODE, STATE_EXIT_REASON, STATE_EXIT_ADDR, STATE_TRACE_LEN,',
     '  HALT_NONE, HALT_JAM, HALT_STP, HALT_WAI,',
     '  RUN_STOP_ON_SELF_LOOP, RUN_TRAP, RUN_TRACE, RUN_SKIP_BREAKPOINT,',
     '  EXIT_BUDGET, EXIT_SELF_LOOP, EXIT_JAM, EXIT_STP, EXIT_WAI, EXIT_BREAKPOINT, EXIT_DEVICE_READ,',
     '  EXIT_DEVICE_WRITE, EXIT_TRAP, EXIT_TRACE_FULL,',
     "} from '../../src/core/layout';",
-    "import { ioRead, ioWrite, adcDecimalNmos, sbcDecimalNmos, adcDecimalCmos, sbcDecimalCmos, arr } from '../alu';",
-    '',
-    runFunction('6502', 'run'),
-    '',
-    runFunction('6502', 'runFlat'),
-    '',
-    rareFunction('6502'),
-    '',
-    runFunction('65c02', 'run'),
-    '',
-    runFunction('65c02', 'runFlat'),
-    '',
-    rareFunction('65c02'),
-    '',
-    runFunction('6502', 'debug'),
-    '',
-    runFunction('65c02', 'debug'),
-    '',
-  ].join('\n');
+    "import { busRead, busWrite, busWriteTwice, ramWrite, push, traceRead, traceDummy, traceWrite } from '../bus';",
+    "import { beginRun, pollAt, sequenceVector, markIFlag, endRun, NEVER } from '../interrupts';",
+    "import { adcDecimalNmos, sbcDecimalNmos, adcDecimalCmos, sbcDecimalCmos, arr } from '../alu';",
+  ];
+  for (const variant of CPU_VARIANTS.map((v) => cpuVariant(v.model))) {
+    for (const loop of CORE_LOOPS) parts.push('', runFunction(variant, loop));
+    parts.push('', rareFunction(variant));
+  }
+  return parts.join('\n') + '\n';
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -789,6 +801,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log('generated core is current');
   } else {
     writeFileSync(OUT, text);
-    console.log(`wrote ${OUT}`);
+    console.log(`wrote ${OUT} (${(text.length / 1024).toFixed(0)} KiB)`);
   }
 }

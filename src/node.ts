@@ -9,5 +9,5 @@
 
 export { runMachine, runOn, runSim65, traceLine, type RunMachineOptions, type RunMachineResult, type RunSim65Options, type RunSim65Result } from './node/run.js';
 export { loadMachineFile, readImages } from './node/files.js';
-export { SandboxFs } from './node/sandbox-fs.js';
+export { SandboxFs, DEFAULT_FS_QUOTA, type SandboxFsOptions } from './node/sandbox-fs.js';
 export { NodeFileBlockStore } from './devices/storage-file.js';

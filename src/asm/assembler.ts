@@ -2286,7 +2286,7 @@ function isConditional(name: string): boolean {
 function initialCpu(options: AsmOptions): CpuName {
   const cpu = (options.cpu ?? '6502').toString();
   const upper = cpu.toUpperCase();
-  if (upper === '6502' || upper === '65C02') return cpuName(upper === '65C02' ? '65c02' : '6502', options.undocumented ?? false);
+  if (upper === '6502' || upper === '65C02' || upper === 'R65C02') return cpuName(cpu.toLowerCase() as CpuModel, options.undocumented ?? false);
   const found = CPU_NAMES.find((n) => n === upper);
   if (!found) throw new Error(`unknown CPU model "${cpu}" (expected 6502, 6502X, 65SC02 or 65C02)`);
   return found;

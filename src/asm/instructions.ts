@@ -8,14 +8,15 @@
 //
 // CPU names are ca65's (`.setcpu`): 6502, 6502X (with the undocumented NMOS
 // opcodes), 65SC02 (65C02 without the Rockwell/WDC bit instructions, WAI and
-// STP) and 65C02 (all of them). Where the table has several opcodes for one
+// STP), 65C02 (all of them) and R65C02 (no WAI, STP). Where the table has several opcodes for one
 // mnemonic and mode (the undocumented NOPs and JAMs, SBC #$EB...), the
 // documented one wins, else the lowest opcode, as ca65 encodes them.
 
 import { opcodeTable, type AddressingMode, type CpuModel, type OpcodeInfo } from '../isa/opcodes.js';
 
-export type CpuName = '6502' | '6502X' | '65SC02' | '65C02';
-export const CPU_NAMES: readonly CpuName[] = ['6502', '6502X', '65SC02', '65C02'];
+export type CpuName = '6502' | '6502X' | '65SC02' | '65C02' | 'R65C02';
+/** ca65's names, and R65C02 (the Rockwell part: the 65C02 without WAI and STP). */
+export const CPU_NAMES: readonly CpuName[] = ['6502', '6502X', '65SC02', '65C02', 'R65C02'];
 
 /** Other assemblers' names for undocumented NMOS instructions, accepted with 6502X. ca65 2.19 itself says AXS for SBX. */
 export const UNDOCUMENTED_ALIASES: Readonly<Record<string, string>> = {
@@ -45,11 +46,11 @@ export function instructionSet(name: CpuName): InstructionSet {
 
 /** The ca65 CPU name for a model and the undocumented option. */
 export function cpuName(cpu: CpuModel, undocumented: boolean): CpuName {
-  return cpu === '65c02' ? '65C02' : undocumented ? '6502X' : '6502';
+  return cpu === 'r65c02' ? 'R65C02' : cpu !== '6502' ? '65C02' : undocumented ? '6502X' : '6502';
 }
 
 function buildSet(name: CpuName): InstructionSet {
-  const cpu: CpuModel = name === '6502' || name === '6502X' ? '6502' : '65c02';
+  const cpu: CpuModel = name === '6502' || name === '6502X' ? '6502' : name === 'R65C02' ? 'r65c02' : '65c02';
   const withUndocumented = name === '6502X';
   const byMnemonic = new Map<string, Map<AddressingMode, OpcodeInfo>>();
   for (const info of opcodeTable(cpu)) {

@@ -6,7 +6,7 @@
 import { disassemble, formatInstruction } from '../isa/disasm.js';
 import { isSim65, parseSim65, Sim65FormatError } from '../devices/sim65.js';
 import { hex } from '../core/cpu.js';
-import type { CpuModel } from '../isa/opcodes.js';
+import { parseCpuModel, type CpuModel } from '../isa/opcodes.js';
 import { UsageError, parseAddress, parseNumber, parseOptions } from './args.js';
 import { readBoundedFile } from '../node/files.js';
 import type { CliIo } from './run.js';
@@ -63,8 +63,7 @@ export async function disasmCommand(argv: string[], io: CliIo): Promise<number> 
     }
     ({ cpu: model, loadAddress: org, body } = program);
   } else {
-    const cpu = (values.cpu ?? '6502').toLowerCase();
-    if (cpu !== '6502' && cpu !== '65c02') throw new UsageError(`--cpu: unknown CPU "${values.cpu}" (use 6502 or 65c02)`);
+    const cpu = parseCpuModel(values.cpu ?? '6502', (why) => new UsageError(`--cpu: ${why}`));
     model = cpu;
     org = values.org === undefined ? 0 : parseAddress(values.org, '--org');
     body = bytes;

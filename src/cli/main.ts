@@ -14,6 +14,8 @@ import { linkCommand, LINK_USAGE } from './link.js';
 import { benchCommand, BENCH_USAGE } from './vms.js';
 import { serveCommand, SERVE_USAGE } from './serve.js';
 import { machinesCommand, MACHINES_USAGE } from './machines.js';
+import { monitorCommand, MONITOR_USAGE } from './monitor.js';
+import { dapCommand, DAP_USAGE } from './dap.js';
 import { UsageError, packageVersion } from './args.js';
 
 interface Command {
@@ -30,6 +32,8 @@ const COMMANDS: Record<string, Command> = {
   disasm: { summary: 'list the instructions of a program', usage: DISASM_USAGE, run: disasmCommand },
   asm: { summary: 'assemble a 6502/65C02 source, ca65 syntax', usage: ASM_USAGE, run: asmCommand },
   link: { summary: 'link object files by an ld65 config', usage: LINK_USAGE, run: linkCommand },
+  monitor: { summary: 'a machine-language monitor on a program', usage: MONITOR_USAGE, run: monitorCommand },
+  dap: { summary: 'a debug adapter (DAP) for editors', usage: DAP_USAGE, run: dapCommand },
   bench: { summary: 'emulated MHz of a pool of VMs', usage: BENCH_USAGE, run: benchCommand },
   serve: { summary: 'serve the demo page (or a folder) on localhost', usage: SERVE_USAGE, run: serveCommand },
 };

@@ -48,6 +48,7 @@ sim65 programs (sim65's options, spelt as sim65 spells them: a drop-in for it):
   -c, --cycles           print the number of cycles executed, on stdout after the
                          program's output (as sim65 does)
   --fs-root DIR          let the program open, create and remove files under DIR
+  --fs-quota BYTES       how much its files may grow in the run (default 64 MiB)
 Many VMs:
   --vms N                run N copies side by side on the hypervisor; each
                          output line starts with [vmK]; the status is the largest
@@ -88,6 +89,7 @@ const OPTIONS = {
   verbose: { type: 'boolean', short: 'v', multiple: true },
   version: { type: 'boolean', short: 'V' },
   'fs-root': { type: 'string' },
+  'fs-quota': { type: 'string' },
   vms: { type: 'string' },
   workers: { type: 'string' },
   clock: { type: 'string' },
@@ -122,14 +124,15 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     if (values.machine !== undefined) throw new UsageError('give --machine or --profile (its old name), not both');
     values.machine = values.profile;
   }
-  const { maxCycles, clock, vms, workers } = numbers(values);
+  const { maxCycles, clock, vms, workers, fsQuota } = numbers(values);
+  if (fsQuota !== undefined && values['fs-root'] === undefined) throw new UsageError('--fs-quota limits the files under --fs-root: give --fs-root DIR too');
   if (file === undefined && values.machine === undefined) throw new UsageError('run needs a FILE to run (or a --machine with its ROMs)');
 
   const machine = await machineOf(values.machine, sim65);
   const spec = await specOf(file, image, sim65, machine, values, io);
   if (!spec) return 1; // assembly errors, printed
   if (sim65) spec.args = argv.slice(fileIndex + 1);
-  for (const opt of ['cycles', 'fs-root'] as const) {
+  for (const opt of ['cycles', 'fs-root', 'fs-quota'] as const) {
     if (values[opt] !== undefined && !sim65) throw new UsageError(`--${opt} applies to sim65 programs only; ${file ?? 'the machine'} is not one`);
   }
   let closed: MachineSpec;
@@ -139,7 +142,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(describeSpecError(err, file));
   }
   if (values.vms !== undefined || values.workers !== undefined) {
-    for (const opt of ['trace', 'stats', 'cycles', 'fs-root', 'clock', 'verbose'] as const) {
+    for (const opt of ['trace', 'stats', 'cycles', 'fs-root', 'fs-quota', 'clock', 'verbose'] as const) {
       if (values[opt] !== undefined) throw new UsageError(`--${opt} does not work with --vms`);
     }
     return runVmsCommand({ machine: closed }, { vms: vms ?? 1, workers, ...(maxCycles === undefined ? {} : { maxCycles }), closeInput: sim65 }, io);
@@ -156,6 +159,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         stdout: io.stdoutStream ?? ((bytes) => io.stdout(bytes)),
         stderr: sim65 ? (bytes) => io.stderr(new TextDecoder().decode(bytes)) : undefined,
         fsRoot: values['fs-root'],
+        fsQuota,
         maxCycles,
         clockHz: clock,
         trace: values.trace ? (line) => io.stderr(line + '\n') : undefined,
@@ -195,9 +199,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
 
 /** The numbers among the options, checked (before FILE is read, for the options before it). */
 function numbers(values: Values) {
-  const number = (name: 'max-cycles' | 'clock' | 'vms' | 'workers', min = 0, max?: number) => (values[name] === undefined ? undefined : parseNumber(values[name], `--${name}`, max, min));
+  const number = (name: 'max-cycles' | 'fs-quota' | 'clock' | 'vms' | 'workers', min = 0, max?: number) => (values[name] === undefined ? undefined : parseNumber(values[name], `--${name}`, max, min));
   return {
     maxCycles: number('max-cycles'),
+    fsQuota: number('fs-quota'),
     clock: number('clock', 1),
     vms: atMost(number('vms', 1), vmLimit(), '--vms', 'VMs'),
     workers: atMost(number('workers'), workerLimit(), '--workers', 'worker threads'),

@@ -11,10 +11,15 @@
 // changed between runs; `run` moves them into Wasm locals for the duration of
 // one call. Long runs should be sliced (V8 optimizes a Wasm function only on
 // its next call, never in the middle of one): `runFor` does that.
+//
+// Interrupt lines change at a cycle (`setIrq(bit, on, cycle)`, `nmi(cycle)`;
+// by default the current count): like the chip, the CPU sees a line asserted
+// at cycle T in the poll of an instruction that ends at T + 2 or later, so the
+// same lines at the same cycles give the same run however it is sliced.
 
 import * as L from './layout.js';
 import { loadCoreModule } from './wasm.js';
-import type { CpuModel } from '../isa/opcodes.js';
+import { CORE_LOOPS, CPU_VARIANTS, coreLoopName, cpuVariant, trapOpcodes, type CpuModel, type CpuVariant } from '../isa/opcodes.js';
 
 export enum ExitReason {
   Budget = L.EXIT_BUDGET,
@@ -61,16 +66,14 @@ export interface BusCycle {
   write: boolean;
 }
 
+type RunLoop = (vm: number, budget: number) => number;
+
 interface CoreExports {
   firstSlot(): number;
   slotSize(): number;
   reset(vm: number, cmos: number): void;
-  run6502(vm: number, budget: number): number;
-  run65c02(vm: number, budget: number): number;
-  runFlat6502(vm: number, budget: number): number;
-  runFlat65c02(vm: number, budget: number): number;
-  debug6502(vm: number, budget: number): number;
-  debug65c02(vm: number, budget: number): number;
+  /** The run loops, by coreLoopName: run_6502, runFlat_6502, debug_6502, ... */
+  [loop: string]: RunLoop | ((vm: number, cmos: number) => void) | (() => number);
 }
 
 /** Where slot 0 starts: the first 64 KiB of the memory belong to the module's own data. */
@@ -106,6 +109,12 @@ export class CoreMemory {
     const exports = instance.exports as unknown as CoreExports;
     if (exports.firstSlot() > SLOT_BASE) throw new Error('hyper6502 core: static data overlaps the VM slots');
     if (exports.slotSize() !== L.VM_SLOT_SIZE) throw new Error('hyper6502 core: the Wasm module and the host disagree on the slot layout; rebuild');
+    for (const { model } of CPU_VARIANTS) {
+      for (const loop of CORE_LOOPS) {
+        const name = coreLoopName(loop, model);
+        if (typeof exports[name] !== 'function') throw new Error(`hyper6502 core: the Wasm module has no ${name}; rebuild it (npm run build:wasm)`);
+      }
+    }
     return new CoreMemory(memory, exports, slots);
   }
 
@@ -138,6 +147,8 @@ function coreAbort(): never {
 export class Cpu {
   readonly core: CoreMemory;
   readonly model: CpuModel;
+  /** The model's descriptor and opcode table. */
+  readonly variant: CpuVariant;
   /** The slot's byte address in the Wasm memory. */
   readonly address: number;
   /** Guest memory, 64 KiB: `ram[a]` is guest address a. Writes here bypass page attributes. */
@@ -149,14 +160,14 @@ export class Cpu {
   /** The whole slot. */
   readonly slot: Uint8Array;
   private readonly view: DataView;
-  private readonly runFn: (vm: number, budget: number) => number;
-  private readonly runFlatFn: (vm: number, budget: number) => number;
-  private readonly debugFn: (vm: number, budget: number) => number;
+  private readonly runFn: RunLoop;
+  private readonly runFlatFn: RunLoop;
+  private readonly debugFn: RunLoop;
   /** Every page is plain RAM: runs use the loop without attribute checks. */
   private allRam = true;
 
   constructor(core: CoreMemory, address: number, model: CpuModel) {
-    if (model !== '6502' && model !== '65c02') throw new Error(`unknown CPU model "${model}" (expected 6502 or 65c02)`);
+    this.variant = cpuVariant(model);
     this.core = core;
     this.model = model;
     this.address = address;
@@ -167,9 +178,9 @@ export class Cpu {
     this.dirtyPages = new Uint8Array(buffer, address + L.DIRTY_PAGES, 256);
     this.view = new DataView(buffer, address, L.VM_SLOT_SIZE);
     const e = core.exports;
-    this.runFn = model === '65c02' ? e.run65c02 : e.run6502;
-    this.runFlatFn = model === '65c02' ? e.runFlat65c02 : e.runFlat6502;
-    this.debugFn = model === '65c02' ? e.debug65c02 : e.debug6502;
+    this.runFn = e[coreLoopName('run', model)] as RunLoop;
+    this.runFlatFn = e[coreLoopName('runFlat', model)] as RunLoop;
+    this.debugFn = e[coreLoopName('debug', model)] as RunLoop;
   }
 
   /** Power-on state: memory, attributes and counters zeroed, S=$FD, P=$24 (I set), PC=0. */
@@ -261,8 +272,8 @@ export class Cpu {
 
   /**
    * The opcode that traps to the host (EXIT_TRAP, PC at it) instead of
-   * executing, or null for none. It must be BRK ($00), one of the NMOS JAM
-   * opcodes, or on the 65C02 one of its one-byte, one-cycle NOPs ($x3, $xB).
+   * executing, or null for none. It must be one of `trapOpcodes(model)`: the
+   * NMOS JAM opcodes, or a CMOS one-byte, one-cycle NOP ($x3, $xB).
    */
   get trapOpcode(): number | null {
     return this.getFlag(L.RUN_TRAP) ? this.view.getUint8(L.STATE_TRAP_OPCODE) : null;
@@ -272,29 +283,65 @@ export class Cpu {
       this.setFlag(L.RUN_TRAP, false);
       return;
     }
-    const ok = op === 0x00 || (this.model === '65c02' ? (op & 0x07) === 0x03 && op !== 0xcb && op !== 0xdb : JAM_OPCODES.has(op));
-    if (!ok) {
-      throw new RangeError(
-        `$${hex(op, 2)} cannot be the trap opcode on the ${this.model}: use BRK ($00) or ${this.model === '65c02' ? 'a one-byte NOP ($03, $13, ... $0B, ... $FB)' : 'a JAM opcode ($02, $12, $22, $32, $42, $52, $62, $72, $92, $B2, $D2, $F2)'}`,
-      );
+    const allowed = trapOpcodes(this.model);
+    if (!allowed.includes(op)) {
+      throw new RangeError(`$${hex(op, 2)} cannot be the trap opcode on the ${this.variant.name}: use one of ${allowed.map((o) => '$' + hex(o, 2)).join(' ')}`);
     }
     this.view.setUint8(L.STATE_TRAP_OPCODE, op);
     this.setFlag(L.RUN_TRAP, true);
   }
 
   // ---- Interrupts ------------------------------------------------------------
-  /** The IRQ line: one bit per source; the CPU sees it asserted while any bit is set. */
+  /** The IRQ line: one bit per source; the CPU sees it asserted while any bit is set. Setting it asserts it now. */
   get irq(): number { return this.view.getUint8(L.STATE_IRQ); }
-  set irq(mask: number) { this.view.setUint8(L.STATE_IRQ, mask & 0xff); }
-  /** Asserts or releases IRQ source `bit` (0-7). */
-  setIrq(bit: number, asserted: boolean) {
+  set irq(mask: number) { this.setIrqMask(mask & 0xff, this.cycles); }
+  /** The cycle since which the IRQ line has been asserted (meaningful while `irq` is not 0). */
+  get irqSince(): number { return this.getU64(L.STATE_IRQ_AT); }
+  /**
+   * Asserts or releases IRQ source `bit` (0-7) at `cycle` (default: now; it
+   * may be earlier, or later to schedule an assertion). The line is asserted
+   * while any source is; the CPU sees each change from the poll of an
+   * instruction that ends 2 cycles after it or later.
+   */
+  setIrq(bit: number, asserted: boolean, cycle = this.cycles) {
     const m = 1 << bit;
-    this.irq = asserted ? this.irq | m : this.irq & ~m;
+    this.setIrqMask(asserted ? this.irq | m : this.irq & ~m, cycle);
   }
-  /** An NMI edge: taken before the next instruction. */
-  nmi() { this.view.setUint8(L.STATE_NMI, 1); }
-  /** The RESET sequence (7 cycles, PC from $FFFC). */
-  reset() { this.core.exports.reset(this.address, this.model === '65c02' ? 1 : 0); }
+  private setIrqMask(mask: number, cycle: number) {
+    checkCycle(cycle);
+    const line = this.irq;
+    const since = this.irqSince;
+    if (mask && !line) {
+      // Asserted again: since now, unless it joins the time it was last asserted.
+      const until = this.getU64(L.STATE_IRQ_UNTIL);
+      if (!(since <= cycle && cycle <= until)) this.setU64(L.STATE_IRQ_AT, cycle);
+    } else if (mask && cycle < since) {
+      this.setU64(L.STATE_IRQ_AT, cycle); // asserted since its earliest source
+    } else if (!mask && line) {
+      this.setU64(L.STATE_IRQ_UNTIL, cycle);
+    }
+    this.view.setUint8(L.STATE_IRQ, mask);
+  }
+  /** An NMI edge at `cycle` (default: now; it may be earlier, or later to schedule it); one edge is pending at most. */
+  nmi(cycle = this.cycles) {
+    checkCycle(cycle);
+    if (!this.nmiPending || cycle < this.getU64(L.STATE_NMI_AT)) this.setU64(L.STATE_NMI_AT, cycle);
+    this.view.setUint8(L.STATE_NMI, 1);
+  }
+  /** An NMI edge is waiting to be taken. */
+  get nmiPending(): boolean { return this.view.getUint8(L.STATE_NMI) !== 0; }
+  /** The next cycle at which an interrupt line changes as scheduled (a change set for later than now), or Infinity. */
+  get nextLineChange(): number {
+    const now = this.cycles;
+    let next = Infinity;
+    const at = (offset: number) => this.getU64(offset);
+    if (this.irq && at(L.STATE_IRQ_AT) > now) next = at(L.STATE_IRQ_AT);
+    if (!this.irq && at(L.STATE_IRQ_UNTIL) > now) next = Math.min(next, at(L.STATE_IRQ_UNTIL));
+    if (this.nmiPending && at(L.STATE_NMI_AT) > now) next = Math.min(next, at(L.STATE_NMI_AT));
+    return next;
+  }
+  /** The RESET sequence (7 cycles, PC from $FFFC; recorded in the trace when `tracing`). */
+  reset() { this.core.exports.reset(this.address, this.variant.family === 'cmos' ? 1 : 0); }
 
   // ---- Running ---------------------------------------------------------------
   /** Runs until `budget` cycles are spent (the last instruction completes) or an exit. */
@@ -360,6 +407,12 @@ export class Cpu {
     this.view.setUint8(L.STATE_IO_READ_VALUE + n, checkByte(value, 'device read value'));
     this.view.setUint8(L.STATE_IO_READ_LEN, n + 1);
   }
+  /** The writes queued by the last EXIT_DEVICE_WRITE, without objects: their number, then each address and value; `clearWrites` when done. */
+  get writeCount(): number { return this.view.getUint8(L.STATE_IO_WRITE_LEN); }
+  writeAddress(i: number): number { return this.view.getUint16(L.STATE_IO_WRITE_ADDR + i * 2, true); }
+  writeValue(i: number): number { return this.view.getUint8(L.STATE_IO_WRITE_VALUE + i); }
+  clearWrites() { this.view.setUint8(L.STATE_IO_WRITE_LEN, 0); }
+
   /** The writes queued by the last EXIT_DEVICE_WRITE, oldest first; clears the queue. */
   takeWrites(): Array<{ address: number; value: number }> {
     const n = this.view.getUint8(L.STATE_IO_WRITE_LEN);
@@ -396,8 +449,6 @@ export class Cpu {
   }
 }
 
-const JAM_OPCODES = new Set([0x02, 0x12, 0x22, 0x32, 0x42, 0x52, 0x62, 0x72, 0x92, 0xb2, 0xd2, 0xf2]);
-
 export function hex(n: number, digits: number): string {
   return n.toString(16).toUpperCase().padStart(digits, '0');
 }
@@ -409,6 +460,11 @@ function checkByte(v: number, what: string): number {
 
 function checkWord(v: number, what: string): number {
   if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new RangeError(`${what} must be an address (0-$FFFF), got ${v}`);
+  return v;
+}
+
+function checkCycle(v: number): number {
+  if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`interrupt cycle ${v} is not a whole number in 0..2^53`);
   return v;
 }
 

@@ -17,7 +17,7 @@ export const RAM = 0x00000;
 export const PAGE_ATTRS = 0x10000;
 /** One byte per guest page, set to 1 by the core when the page is written. */
 export const DIRTY_PAGES = 0x10100;
-/** CPU registers and run state (STATE_* fields, relative to the slot). */
+/** CPU registers and run state (STATE_* fields, relative to the slot); from 0x10300 the run under way (STATE_RUN_*). */
 export const STATE = 0x10200;
 /** Breakpoint bitmap: bit (A & 7) of byte A >> 3 marks guest address A. Debug runs only. */
 export const BREAKPOINTS = 0x10400;
@@ -47,9 +47,9 @@ export const STATE_P = 0x10206; // u8 (bit 5 always reads 1, bit 4 (B) always 0 
 export const STATE_HALT = 0x10207; // u8: HALT_*
 export const STATE_CYCLES = 0x10208; // u64: total cycles executed
 export const STATE_INSTRUCTIONS = 0x10210; // u64: total instructions executed
-export const STATE_IRQ = 0x10218; // u8: IRQ line, one bit per source; non-zero = asserted
-export const STATE_NMI = 0x10219; // u8: 1 = an NMI edge is pending
-export const STATE_IRQ_LATCH = 0x1021a; // u8: the I flag as the last interrupt poll saw it
+export const STATE_IRQ = 0x10218; // u8: IRQ line, one bit per source; non-zero = asserted (since STATE_IRQ_AT)
+export const STATE_NMI = 0x10219; // u8: 1 = an NMI edge is pending (it came at STATE_NMI_AT)
+export const STATE_IRQ_LATCH = 0x1021a; // u8: non-zero = the I flag the interrupt poll at the next instruction boundary sees is set
 export const STATE_FLAGS = 0x1021b; // u8: RUN_* options
 export const STATE_TRAP_OPCODE = 0x1021c; // u8: opcode that traps when RUN_TRAP is set
 export const STATE_EXIT_REASON = 0x1021d; // u8: EXIT_* of the last run
@@ -61,20 +61,47 @@ export const STATE_IO_STAMP = 0x10228; // u64: cycle count at the start of the i
 export const STATE_IO_READ_LEN = 0x10230; // u8: reads in the log
 export const STATE_IO_READ_POS = 0x10231; // u8: reads replayed so far in this attempt
 export const STATE_IO_WRITE_LEN = 0x10232; // u8: queued device writes
+export const STATE_POLL = 0x10233; // u8: POLL_* marks of the instruction that ended at the current cycle
 export const STATE_IO_READ_ADDR = 0x10234; // u16 x IO_READS_MAX
 export const STATE_IO_READ_VALUE = 0x1023c; // u8 x IO_READS_MAX
 export const STATE_IO_WRITE_ADDR = 0x10240; // u16 x IO_WRITES_MAX
 export const STATE_IO_WRITE_VALUE = 0x10244; // u8 x IO_WRITES_MAX
+// Interrupt lines change at exact cycles (see assembly/bus.ts): an assertion
+// (or a release) at cycle T is seen by the poll of an instruction that ends at
+// T + 2 or later.
+export const STATE_IRQ_AT = 0x10248; // u64: cycle since which the IRQ line has been asserted (may be in the future)
+export const STATE_NMI_AT = 0x10250; // u64: cycle of the pending NMI edge (may be in the future)
+export const STATE_IRQ_UNTIL = 0x10258; // u64: while STATE_IRQ is 0, the cycle at which the line was released
 export const IO_READS_MAX = 4;
 export const IO_WRITES_MAX = 2;
 /** The end of the fields above: the rest of the state block up to SNAPSHOT_BYTES is unused (zero). */
-export const STATE_USED_END = 0x10246;
+export const STATE_USED_END = 0x10260;
+
+// ---- The run under way (not part of a snapshot) -------------------------------
+// The interrupt state of a run, in cycles from its start: assembly/interrupts.ts
+// sets it up from the STATE_IRQ*/STATE_NMI* fields and STATE_POLL when a run
+// starts, and keeps the marks in STATE_POLL and STATE_IRQ_LATCH when it ends.
+export const STATE_RUN_INT_AT = 0x10300; // i32: the first boundary at which a poll may see a line
+export const STATE_RUN_IRQ_SEEN = 0x10304; // i32: the first boundary whose poll sees the IRQ line asserted
+export const STATE_RUN_IRQ_GONE = 0x10308; // i32: the first whose poll sees it released again
+export const STATE_RUN_NMI_SEEN = 0x1030c; // i32: the first whose poll sees the NMI edge
+export const STATE_RUN_LATE_AT = 0x10310; // i32: a taken branch within its page ended here (polled a cycle early)
+export const STATE_RUN_SEQ_AT = 0x10314; // i32: an interrupt sequence (or NMOS BRK) ended here (no poll)
+export const STATE_RUN_I_AT = 0x10318; // i32: CLI, SEI or PLP ended here...
+export const STATE_RUN_I_OLD = 0x1031c; // u8: ...and this was the I flag their poll saw
+export const STATE_RUN_HOLD = 0x1031d; // u8: the first instruction replays device reads: no poll before it
 
 // ---- STATE_HALT -------------------------------------------------------------
 export const HALT_NONE = 0;
 export const HALT_JAM = 1; // NMOS JAM opcode: only a reset restarts the CPU
 export const HALT_STP = 2; // 65C02 STP: only a reset restarts the CPU
 export const HALT_WAI = 3; // 65C02 WAI: waiting for an interrupt
+
+// ---- STATE_POLL ---------------------------------------------------------------
+/** A taken branch that stayed in its page ended here: it polled one cycle early (before its extra cycle). */
+export const POLL_LATE = 1;
+/** An interrupt sequence (or an NMOS BRK) ended here: it does not poll; an NMI by its 4th cycle takes its vector. */
+export const POLL_SEQUENCE = 2;
 
 // ---- STATE_FLAGS ------------------------------------------------------------
 /** End the run when an instruction jumps or branches to itself (after executing it once). */

@@ -17,10 +17,15 @@ import type { ConsolePort } from '../machine/console.js';
 import type { CpuModel } from '../isa/opcodes.js';
 
 export interface DeviceContext {
-  /** Asserts or releases this device's IRQ source. */
-  setIrq(asserted: boolean): void;
-  /** Sends an NMI edge to the CPU. */
-  nmi(): void;
+  /**
+   * Asserts or releases this device's IRQ source at `cycle` (default: now, the
+   * machine's cycle count). A device that raises it for an event in its past
+   * (a timer that ran out before its tick) names the event's cycle: the CPU
+   * sees the line from the poll of an instruction ending 2 cycles later.
+   */
+  setIrq(asserted: boolean, cycle?: number): void;
+  /** Sends an NMI edge to the CPU at `cycle` (default: now). */
+  nmi(cycle?: number): void;
   /** The machine's cycle counter now. */
   cycles(): number;
   /** Guest memory (64 KiB), for devices that do DMA or live in RAM: read it here, write it with poke. */

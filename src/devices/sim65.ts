@@ -15,7 +15,7 @@
 // a call beyond the JSR/JMP itself. Files live in the guest's own descriptor
 // table, on a GuestFileSystem the host gives (service `fs`; none by default).
 
-import type { CpuModel } from '../isa/opcodes.js';
+import { cpuVariant, type CpuModel } from '../isa/opcodes.js';
 import type { Machine } from '../machine/machine.js';
 import { hex } from '../core/cpu.js';
 import type { Device, DeviceContext, DeviceType } from './device.js';
@@ -59,8 +59,9 @@ export interface GuestFileSystem {
   /** Opens `path` (relative, as the guest gave it); a handle, or null when refused or failing. */
   open(path: string, mode: OpenMode): unknown | null;
   read(handle: unknown, count: number): Uint8Array | null;
+  /** Bytes written, or -1 (a failure, or a quota that would be passed: nothing is written). */
   write(handle: unknown, bytes: Uint8Array): number;
-  /** whence: 'cur' | 'end' | 'set'; the new offset or -1. */
+  /** The new offset (0 to 2^31-1: the guest gets a signed long), or -1. */
   seek(handle: unknown, offset: number, whence: 'cur' | 'end' | 'set'): number;
   close(handle: unknown): void;
   remove(path: string): boolean;
@@ -106,6 +107,15 @@ export class Sim65Host {
     [2, { kind: 'stderr' }],
   ]);
   constructor(readonly options: Sim65HostOptions = {}) {}
+
+  /** The descriptor table, for a debugger that rewinds the guest (open files' handles are shared, not copied). */
+  saveDescriptors(): unknown {
+    return new Map(this.fds);
+  }
+  loadDescriptors(saved: unknown) {
+    this.fds.clear();
+    for (const [fd, f] of saved as Map<number, Fd>) this.fds.set(fd, f);
+  }
 
   /** Closes every file the guest left open. */
   closeAll() {
@@ -155,14 +165,21 @@ export class Sim65Host {
     };
 
     switch (cpu.pc) {
-      case 0xfff1: { // lseek(fd, offset, whence)
+      case 0xfff1: { // lseek(fd, offset, whence): off_t, a long
         const whence = ax();
         const offset = (word(sp()) | (word(sp() + 2) << 16)) | 0;
         setSp(sp() + 4);
         const fd = pop(2);
         const f = this.fds.get(fd);
         const w = whence === 0 ? 'cur' : whence === 1 ? 'end' : whence === 2 ? 'set' : null;
-        setAx(f?.kind === 'file' && w && this.options.fs ? this.options.fs.seek(f.handle, offset, w) : -1);
+        const got = f?.kind === 'file' && w && this.options.fs ? this.options.fs.seek(f.handle, offset, w) : -1;
+        const result = Number.isInteger(got) && got >= 0 && got <= 0x7fffffff ? got : -1;
+        // cc65 returns a long with its low word in A/X and its high word in
+        // `sreg`, the zero-page word cc65's runtime keeps right after `sp`.
+        // (sim65 sets A/X only and uses only the offset's low word.)
+        setAx(result);
+        cpu.poke((program.spAddress + 2) & 0xff, (result >> 16) & 0xff);
+        cpu.poke((program.spAddress + 3) & 0xff, (result >> 24) & 0xff);
         break;
       }
       case 0xfff2: { // remove(name)
@@ -286,7 +303,7 @@ export class Sim65Host {
 
 /** The trap opcode the device places at the paravirtual entry points. */
 export function sim65TrapOpcode(cpu: CpuModel): number {
-  return cpu === '65c02' ? 0xfb : 0x02; // a one-byte 65C02 NOP; an NMOS JAM
+  return cpuVariant(cpu).family === 'cmos' ? 0xfb : 0x02; // a one-byte CMOS NOP; an NMOS JAM
 }
 
 /** The paravirtual device of a sim65 machine: its calls, on the machine's console and the host's files. */
@@ -309,7 +326,7 @@ export class Sim65Device implements Device {
 
   trap(m: Machine): 'handled' | 'wait' | 'unhandled' {
     const outcome = this.host.handle(m, this.program);
-    if (outcome === 'unhandled' && this.program.cpu === '65c02' && m.cpu.ram[m.cpu.pc] === this.trapOpcode) {
+    if (outcome === 'unhandled' && this.trapOpcode !== 0x02 && m.cpu.ram[m.cpu.pc] === this.trapOpcode) {
       // The guest ran the trap opcode elsewhere: it is a one-byte, one-cycle NOP.
       m.cpu.pc = (m.cpu.pc + 1) & 0xffff;
       m.cpu.cycles += 1;

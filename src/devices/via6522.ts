@@ -89,11 +89,13 @@ export class Via6522 implements Device {
     return (this.t2Value - (cycle - this.t2Base)) & 0xffff;
   }
 
-  /** Fires the timer events due by `cycle`. */
+  /** Fires the timer events due by `cycle`; an interrupt they raise is raised at the event's own cycle. */
   tick(cycle: number) {
     this.now = cycle;
     let changed = false;
+    let irqAt = cycle;
     if (this.t1Next <= cycle) {
+      if (this.ier & IFR_T1 && !(this.ifr & IFR_T1)) irqAt = Math.min(irqAt, this.t1Next);
       this.ifr |= IFR_T1;
       changed = true;
       // Free-running: the next pass after `cycle`, however far behind (a whole number of periods on).
@@ -101,11 +103,12 @@ export class Via6522 implements Device {
       this.t1Next = this.acr & 0x40 ? this.t1Next + (Math.floor((cycle - this.t1Next) / period) + 1) * period : Infinity;
     }
     if (this.t2Next <= cycle) {
+      if (this.ier & IFR_T2 && !(this.ifr & IFR_T2)) irqAt = Math.min(irqAt, this.t2Next);
       this.ifr |= IFR_T2;
       changed = true;
       this.t2Next = Infinity;
     }
-    if (changed) this.updateIrq();
+    if (changed) this.updateIrq(irqAt);
   }
 
   nextEvent(): number {
@@ -117,8 +120,8 @@ export class Via6522 implements Device {
     return next;
   }
 
-  private updateIrq() {
-    this.ctx?.setIrq((this.ifr & this.ier & 0x7f) !== 0);
+  private updateIrq(cycle = this.now) {
+    this.ctx?.setIrq((this.ifr & this.ier & 0x7f) !== 0, cycle);
   }
 
   read(offset: number, cycle: number): number {

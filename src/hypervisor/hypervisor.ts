@@ -20,50 +20,136 @@ import type { VmSpec } from './spec.js';
 import { OUTPUT_LIMIT } from '../machine/console.js';
 import { VmStateError, type Schedule, type VmEvent, type VmMetrics, type VmState } from './vm-host.js';
 import { SnapshotError, type SnapshotErrorCode } from './snapshot.js';
-import { WorkerRuntime, type CallMessage, type WorkerMessage } from './worker.js';
+import { WorkerRuntime, HEARTBEAT_MS, type CallMessage, type HostMessage, type WorkerMessage } from './worker.js';
 import { startWorker, defaultWorkerCount, type CoreSource, type StartWorkerOptions, type WorkerSource } from '../platform/node.js';
 import { loadCoreModule } from '../core/wasm.js';
 import type { MachineExit } from '../machine/machine.js';
 
-interface Channel {
-  call(op: string, args: unknown[], transfer?: ArrayBuffer[]): Promise<unknown>;
-  close(): Promise<void>;
+/** A call to a worker that failed because the worker did (it died, stopped answering, or was replaced). */
+export class WorkerError extends Error {
+  constructor(readonly worker: number, readonly cause: string) {
+    super(`hyper6502 worker ${worker} ${cause}`);
+    this.name = 'WorkerError';
+  }
 }
 
+/** Most worker threads a hypervisor starts. */
+export const MAX_WORKERS = 256;
+/** A worker thread that says nothing for this long while it has work is taken for stuck (default). */
+export const WATCHDOG_MS = 10_000;
+/** Cycles one runUntil call to a worker runs at most: longer runs are sliced, so that the worker answers meanwhile. */
+const RUN_UNTIL_CHUNK = 50_000_000;
+
+type Reply = Extract<WorkerMessage, { ok: true }>;
+
 /** A worker reached through messages: a thread, or this thread (workers: 0). */
-class WorkerChannel implements Channel {
+class WorkerChannel {
   private next = 1;
-  private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
-  private closeFn: () => Promise<void>;
-  private postFn: (m: CallMessage, transfer: ArrayBuffer[]) => void;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: unknown) => void }>();
+  private closeFn: () => Promise<void> = async () => {};
+  /** Until the worker is wired, messages wait here. */
+  private early: Array<[HostMessage, ArrayBuffer[]]> = [];
+  private postFn: (m: HostMessage, transfer: ArrayBuffer[]) => void = (m, t) => void this.early.push([m, t]);
+  /** Why calls can no longer reach the worker, once they cannot. */
+  dead: WorkerError | null = null;
+  lastHeard = performance.now();
+  /** The worker has said it is ready (a replacement, once it has). */
+  ready = false;
+  /** Output bytes received and not yet acknowledged. */
+  private unacked = 0;
 
-  constructor(open: (receive: (m: WorkerMessage) => void) => { post: (m: CallMessage, transfer: ArrayBuffer[]) => void; close: () => Promise<void> }, private readonly onEvent: (e: VmEvent) => void) {
-    const opened = open((m) => this.receive(m));
-    this.postFn = opened.post;
-    this.closeFn = opened.close;
-  }
+  constructor(
+    readonly index: number,
+    private readonly onEvent: (e: VmEvent) => void,
+    private readonly onDeath: (channel: WorkerChannel) => void,
+  ) {}
 
-  private receive(m: WorkerMessage) {
-    if ('event' in m) return this.onEvent(m.event);
-    const p = this.pending.get(m.reply);
-    if (!p) return;
-    this.pending.delete(m.reply);
-    if (m.ok) p.resolve(m.value);
-    else p.reject(reviveError(m.error));
-  }
-
-  call(op: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
-    const call = this.next++;
+  /** Wires the channel to its worker; resolves once the worker says it is ready. */
+  open(start: (receive: (m: unknown) => void) => Promise<{ post: (m: HostMessage, transfer: ArrayBuffer[]) => void; close: () => Promise<void> }>, waitReady: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.set(call, { resolve, reject });
-      this.postFn({ call, op, args }, transfer);
+      let ready = !waitReady;
+      const receive = (m: unknown) => {
+        this.lastHeard = performance.now();
+        const msg = m as WorkerMessage | { died: string };
+        if ('died' in msg) {
+          if (!ready) reject(new WorkerError(this.index, `did not start: ${msg.died}`));
+          this.fail(msg.died);
+          return;
+        }
+        if ('ready' in msg) {
+          ready = true;
+          return resolve();
+        }
+        this.receive(msg);
+      };
+      start(receive).then(
+        (opened) => {
+          this.postFn = opened.post;
+          this.closeFn = opened.close;
+          for (const [m, t] of this.early.splice(0)) opened.post(m, t);
+          if (ready) resolve();
+        },
+        (err) => reject(new WorkerError(this.index, `did not start: ${(err as Error).message}`)),
+      );
     });
   }
 
-  async close() {
-    for (const p of this.pending.values()) p.reject(new Error('the hypervisor was closed'));
+  private receive(m: WorkerMessage) {
+    if ('heartbeat' in m || 'ready' in m) return;
+    if ('event' in m) {
+      if (m.event.type === 'output') this.acknowledge(m.event.bytes.length);
+      return this.onEvent(m.event);
+    }
+    const p = this.pending.get(m.reply);
+    if (!p) return;
+    this.pending.delete(m.reply);
+    if (m.ok) p.resolve(m);
+    else p.reject(Object.assign(reviveError(m.error), { vmState: m.state }));
+  }
+
+  /** Gives the worker back credit for output taken (in batches: one message per turn of this thread). */
+  private acknowledge(bytes: number) {
+    if (this.unacked === 0) queueMicrotask(() => {
+      const n = this.unacked;
+      this.unacked = 0;
+      if (!this.dead) this.postFn({ ack: n }, []);
+    });
+    this.unacked += bytes;
+  }
+
+  call(op: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const call = this.next++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(call, { resolve, reject });
+      try {
+        this.postFn({ call, op, args }, transfer);
+      } catch (err) {
+        this.pending.delete(call);
+        reject(err);
+      }
+    });
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /** The worker is gone: every call waiting for it, and every call from now on, rejects with why. */
+  fail(reason: string) {
+    if (this.dead) return;
+    this.dead = new WorkerError(this.index, reason);
+    for (const p of this.pending.values()) p.reject(this.dead);
     this.pending.clear();
-    await this.closeFn();
+    this.onDeath(this);
+  }
+
+  /** Ends the worker (a thread is terminated, whatever it is doing); calls waiting and calls to come reject. */
+  async close(reason = 'was closed with the hypervisor') {
+    this.dead ??= new WorkerError(this.index, reason);
+    for (const p of this.pending.values()) p.reject(this.dead);
+    this.pending.clear();
+    await this.closeFn().catch(() => {});
   }
 }
 
@@ -74,30 +160,16 @@ function reviveError(e: { name: string; message: string; code?: string; vm?: str
     err.message = e.message;
     return err;
   }
-  const err = new Error(e.message);
-  err.name = e.name;
+  const err = e.name === 'RangeError' ? new RangeError(e.message) : new Error(e.message);
+  if (e.name !== 'RangeError') err.name = e.name;
   return err;
 }
 
-async function threadChannel(index: number, onEvent: (e: VmEvent) => void, options: StartWorkerOptions): Promise<Channel> {
-  let receiveInto: (m: WorkerMessage) => void = () => {};
-  const thread = await startWorker(index, (m) => receiveInto(m as WorkerMessage), options);
-  return new WorkerChannel((receive) => {
-    receiveInto = receive;
-    return { post: (m, transfer) => thread.post(m, transfer), close: () => thread.close() };
-  }, onEvent);
-}
-
-function localChannel(onEvent: (e: VmEvent) => void): Channel {
-  return new WorkerChannel((receive) => {
-    const runtime = new WorkerRuntime((m) => queueMicrotask(() => receive(m)));
-    return { post: (m) => void runtime.handle(m), close: async () => runtime.stop() };
-  }, onEvent);
-}
-
 export interface HypervisorOptions {
-  /** Worker threads (default: one per core); 0 runs every VM on the calling thread. */
+  /** Worker threads (default: one per core, at most MAX_WORKERS); 0 runs every VM on the calling thread. */
   workers?: number;
+  /** A worker that says nothing for this long while it has calls or running VMs is stopped and replaced (default WATCHDOG_MS). */
+  watchdogMs?: number;
   /** The Wasm core (default: hyper6502.wasm of the package or next to the browser bundle); compiled here once, handed to every worker. */
   wasm?: CoreSource;
   /** The worker script (default: the package's own), or in a browser a function that makes the Worker. */
@@ -116,30 +188,143 @@ export interface PoolMetrics {
   perWorker: Array<{ vms: number; cycles: number }>;
 }
 
+/** What went wrong around the VMs that nothing else reports: a listener that threw, a worker that died. */
+export type HypervisorErrorListener = (error: Error, about: { vm?: string; worker?: number }) => void;
+
 export class Hypervisor {
   private readonly vms = new Map<string, Vm>();
   private nextId = 1;
+  private closed = false;
+  private readonly counts: number[];
+  private readonly errorListeners: HypervisorErrorListener[] = [];
+  private watchdog: ReturnType<typeof setInterval> | null = null;
 
-  private constructor(private readonly channels: Channel[]) {}
+  private constructor(
+    private readonly channels: WorkerChannel[],
+    private readonly threads: boolean,
+    private readonly watchdogMs: number,
+    /** What a worker thread starts from: its script, and the core compiled once, here. */
+    private readonly workerStart: StartWorkerOptions,
+  ) {
+    this.counts = channels.map(() => 0);
+  }
 
   static async create(options: HypervisorOptions = {}): Promise<Hypervisor> {
-    const workers = options.workers ?? (await defaultWorkerCount());
-    if (!Number.isInteger(workers) || workers < 0) throw new RangeError(`workers must be a whole number >= 0, got ${workers}`);
-    // The hypervisor's own event router: a VM's events reach its handle whatever worker it is on.
-    let route: (e: VmEvent) => void = () => {};
-    const onEvent = (e: VmEvent) => route(e);
+    const workers = options.workers ?? Math.min(MAX_WORKERS, await defaultWorkerCount());
+    if (!Number.isInteger(workers) || workers < 0 || workers > MAX_WORKERS) throw new RangeError(`workers must be a whole number from 0 to ${MAX_WORKERS}, got ${workers}`);
+    const watchdogMs = options.watchdogMs ?? WATCHDOG_MS;
+    if (!(watchdogMs >= 100 && watchdogMs <= 3_600_000)) throw new RangeError(`watchdogMs must be from 100 to 3600000, got ${watchdogMs}`);
+    let hv: Hypervisor | null = null;
+    const onEvent = (e: VmEvent) => hv?.route(e);
+    const onDeath = (c: WorkerChannel) => hv?.workerDied(c);
+    const channels = Array.from({ length: Math.max(1, workers) }, (_, i) => new WorkerChannel(i, onEvent, onDeath));
     const core = await loadCoreModule(options.wasm);
-    const channels = workers === 0 ? [localChannel(onEvent)] : await Promise.all(Array.from({ length: workers }, (_, i) => threadChannel(i, onEvent, { script: options.worker, core })));
-    const hv = new Hypervisor(channels);
-    route = (e) => hv.vms.get(e.vm)?.receive(e);
+    hv = new Hypervisor(channels, workers > 0, watchdogMs, { script: options.worker, core });
+    try {
+      await Promise.all(channels.map((c) => hv!.openChannel(c).then(() => (c.ready = true))));
+    } catch (err) {
+      await Promise.all(channels.map((c) => c.close('was stopped: another worker did not start')));
+      throw err;
+    }
+    if (workers > 0) hv.startWatchdog();
     return hv;
+  }
+
+  private openChannel(c: WorkerChannel): Promise<void> {
+    if (!this.threads) {
+      return c.open(async (receive) => {
+        const runtime = new WorkerRuntime((m) => queueMicrotask(() => receive(m)));
+        return { post: (m) => void runtime.handle(m), close: async () => runtime.stop() };
+      }, false);
+    }
+    return c.open(async (receive) => {
+      const thread = await startWorker(c.index, receive, this.workerStart);
+      return { post: (m, transfer) => thread.post(m, transfer), close: () => thread.close() };
+    }, true);
+  }
+
+  /** A worker thread that has work and has said nothing for watchdogMs is stuck: stop it (its VMs fault) and start another. */
+  private startWatchdog() {
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      this.channels.forEach((c, i) => {
+        if (c.dead || now - c.lastHeard < this.watchdogMs) return;
+        if (!c.busy && this.counts[i] === 0) return;
+        c.fail(`stopped answering for ${Math.round(now - c.lastHeard)} ms (stuck in a guest's device or handler?)`);
+      });
+    }, Math.min(this.watchdogMs / 4, Math.max(HEARTBEAT_MS, 250)));
+    (this.watchdog as { unref?: () => void }).unref?.();
+  }
+
+  /** A worker died: its VMs fault with the reason, and a new worker takes its place. */
+  private workerDied(c: WorkerChannel) {
+    const reason = c.dead!.message;
+    for (const vm of this.vms.values()) if (vm.worker === c.index) vm.lost(reason);
+    this.counts[c.index] = 0;
+    this.report(c.dead!, { worker: c.index });
+    if (this.closed) return;
+    void c.close(c.dead!.cause).then(() => {
+      if (this.closed) return;
+      const fresh = new WorkerChannel(c.index, (e) => this.route(e), (d) => this.workerDied(d));
+      this.channels[c.index] = fresh;
+      this.openChannel(fresh).then(
+        () => (fresh.ready = true),
+        (err) => this.report(err as Error, { worker: c.index }),
+      );
+    });
+  }
+
+  /**
+   * Stops worker `index` whatever it is doing (terminates its thread) and
+   * starts another in its place: its VMs fault, with `reason`. For a worker
+   * an operator finds wedged (the watchdog does the same on its own).
+   */
+  async restartWorker(index: number, reason = 'was restarted'): Promise<void> {
+    const c = this.channel(index);
+    if (!this.threads) throw new Error('restartWorker needs worker threads (this hypervisor runs its VMs on the calling thread)');
+    c.fail(reason);
+    await this.replaced(index);
+  }
+
+  /** Resolves once worker `index` (dead) has been replaced by a fresh one that answers. */
+  private async replaced(index: number): Promise<void> {
+    for (let i = 0; i < 600 && !this.closed; i++) {
+      const c = this.channels[index];
+      if (!c.dead && c.ready) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private route(e: VmEvent) {
+    this.vms.get(e.vm)?.receive(e);
+  }
+
+  /** Hears of errors nothing else reports (a listener that threw, a worker that died). Without a listener they go to console.error. */
+  onError(listener: HypervisorErrorListener) {
+    this.errorListeners.push(listener);
+  }
+
+  /** @internal */
+  report(error: Error, about: { vm?: string; worker?: number }) {
+    if (!this.errorListeners.length) {
+      console.error(`hyper6502: ${about.vm ? `VM ${about.vm}: ` : ''}${error.message}`);
+      return;
+    }
+    for (const l of this.errorListeners) {
+      try {
+        l(error, about);
+      } catch {
+        // A listener of errors that throws has nowhere else to report to.
+      }
+    }
   }
 
   get workerCount(): number {
     return this.channels.length;
   }
 
-  private channel(index: number): Channel {
+  private channel(index: number): WorkerChannel {
+    if (this.closed) throw new Error('the hypervisor is closed');
     const c = this.channels[index];
     if (!c) throw new RangeError(`no worker ${index} (this hypervisor has ${this.channels.length})`);
     return c;
@@ -147,25 +332,44 @@ export class Hypervisor {
 
   /** The worker with the fewest VMs. */
   private leastLoaded(): number {
-    const counts = this.channels.map(() => 0);
-    for (const vm of this.vms.values()) counts[vm.worker]++;
-    return counts.indexOf(Math.min(...counts));
+    let best = 0;
+    for (let i = 1; i < this.counts.length; i++) if (this.counts[i] < this.counts[best]) best = i;
+    return best;
   }
 
   private newId(): string {
-    return `vm${this.nextId++}`;
+    let id: string;
+    do id = `vm${this.nextId++}`;
+    while (this.vms.has(id));
+    return id;
   }
 
+  /** @internal: a VM handle joins or leaves the pool, or moves. */
+  place(vm: Vm, worker: number | null) {
+    if (this.vms.get(vm.id) === vm && vm.worker >= 0 && !vm.lostReason) this.counts[vm.worker]--;
+    if (worker === null) {
+      if (this.vms.get(vm.id) === vm) this.vms.delete(vm.id);
+      return;
+    }
+    this.vms.set(vm.id, vm);
+    vm.worker = worker;
+    this.counts[worker]++;
+  }
+
+  /** A new VM. An id of the caller's own must be free; a worker of the caller's own must exist. */
   async createVm(spec: VmSpec, options: { worker?: number; schedule?: Schedule; id?: string } = {}): Promise<Vm> {
+    if (this.closed) throw new Error('the hypervisor is closed');
+    if (options.id !== undefined && (typeof options.id !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(options.id))) throw new RangeError(`a VM id is 1 to 64 letters, digits, _ . : -, got ${JSON.stringify(options.id)}`);
     const worker = options.worker ?? this.leastLoaded();
+    const channel = this.channel(worker);
     const id = options.id ?? this.newId();
     if (this.vms.has(id)) throw new Error(`a VM ${id} exists already`);
-    const vm = new Vm(this, id, worker, 'created');
-    this.vms.set(id, vm);
+    const vm = new Vm(this, id, -1, 'created');
+    this.place(vm, worker);
     try {
-      await this.channel(worker).call('create', [spec, { id, schedule: options.schedule }]);
+      await channel.call('create', [spec, { id, schedule: options.schedule }]);
     } catch (err) {
-      this.vms.delete(id);
+      this.place(vm, null);
       throw err;
     }
     return vm;
@@ -173,66 +377,71 @@ export class Hypervisor {
 
   /** A new VM from a full snapshot and the diffs after it. Nothing is created when any of them is rejected. */
   async restoreVm(snapshot: Uint8Array, ...diffs: Uint8Array[]): Promise<Vm> {
-    return this.restoreOn(this.leastLoaded(), [snapshot, ...diffs], this.newId(), false);
-  }
-
-  private async restoreOn(worker: number, snapshots: Uint8Array[], id: string, keepId: boolean): Promise<Vm> {
-    const vm = new Vm(this, id, worker, 'paused');
-    this.vms.set(id, vm);
+    if (this.closed) throw new Error('the hypervisor is closed');
+    const worker = this.leastLoaded();
+    const vm = new Vm(this, this.newId(), -1, 'paused');
+    this.place(vm, worker);
     try {
-      const copies = snapshots.map((s) => s.slice());
-      const restored = (await this.channel(worker).call('restore', [copies, { id, keepId }], copies.map((c) => c.buffer as ArrayBuffer))) as string;
-      vm.setState((await this.channel(worker).call('state', [restored])) as VmState);
+      const copies = [snapshot, ...diffs].map((s) => {
+        if (!(s instanceof Uint8Array)) throw new SnapshotError('bad-magic', 'a snapshot must be bytes (a Uint8Array)');
+        return s.slice();
+      });
+      await this.channel(worker).call('restore', [copies, { id: vm.id }], copies.map((c) => c.buffer as ArrayBuffer));
+      vm.setState((await this.channel(worker).call('state', [vm.id])).value as VmState);
     } catch (err) {
-      this.vms.delete(id);
+      this.place(vm, null);
       throw err;
     }
     return vm;
   }
 
   /** A copy of a VM that is not running, with a new identity, on the same worker (paused). */
-  async cloneVm(vm: Vm): Promise<Vm> {
-    const id = this.newId();
-    const copy = new Vm(this, id, vm.worker, 'paused');
-    this.vms.set(id, copy);
-    try {
-      await this.call(vm, 'clone', [vm.id, { id }]);
-      copy.setState((await this.call(copy, 'state', [id])) as VmState);
-    } catch (err) {
-      this.vms.delete(id);
-      throw err;
-    }
-    return copy;
+  cloneVm(vm: Vm): Promise<Vm> {
+    return vm.exclusive(async () => {
+      const copy = new Vm(this, this.newId(), -1, 'paused');
+      this.place(copy, vm.worker);
+      try {
+        await this.channel(vm.worker).call('clone', [vm.id, { id: copy.id }]);
+        copy.setState((await this.channel(copy.worker).call('state', [copy.id])).value as VmState);
+      } catch (err) {
+        this.place(copy, null);
+        throw err;
+      }
+      return copy;
+    });
   }
 
-  /** Moves a VM to another worker; a running VM goes on running there. */
-  async migrate(vm: Vm, worker: number): Promise<void> {
+  /**
+   * Moves a VM to another worker; a running VM goes on running there. Calls
+   * to the VM meanwhile (input among them) wait, and then reach it where it
+   * is: nothing acknowledged is lost. If the target refuses, the VM goes on
+   * where it was.
+   */
+  migrate(vm: Vm, worker: number): Promise<void> {
     this.channel(worker);
-    if (worker === vm.worker) return;
-    const wasRunning = vm.state === 'running';
-    if (wasRunning) await vm.pause();
-    const bytes = (await this.call(vm, 'snapshot', [vm.id])) as Uint8Array;
-    const source = vm.worker;
-    // Restore first: if the target refuses, the VM is still whole on its source.
-    try {
-      await this.channel(worker).call('restore', [[bytes], { keepId: true }], [bytes.buffer as ArrayBuffer]);
-    } catch (err) {
-      if (wasRunning) await vm.resume();
-      throw err;
-    }
-    await this.channel(source).call('destroy', [vm.id]);
-    vm.worker = worker;
-    if (wasRunning) await vm.resume();
+    return vm.exclusive(async () => {
+      if (worker === vm.worker) return;
+      const source = vm.worker;
+      const wasRunning = vm.state === 'running';
+      if (wasRunning) await vm.direct('pause');
+      const bytes = (await this.channel(source).call('snapshot', [vm.id])).value as Uint8Array;
+      // Restore first: if the target refuses, the VM is still whole on its source.
+      try {
+        await this.channel(worker).call('restore', [[bytes], { keepId: true }], [bytes.buffer as ArrayBuffer]);
+      } catch (err) {
+        if (wasRunning) await vm.direct('resume');
+        throw err;
+      }
+      await this.channel(source).call('destroy', [vm.id]);
+      this.place(vm, worker);
+      if (wasRunning) await vm.direct('resume');
+    });
   }
 
   /** @internal */
-  call(vm: Vm, op: string, args: unknown[]): Promise<unknown> {
-    return this.channel(vm.worker).call(op, args);
-  }
-
-  /** @internal */
-  forget(vm: Vm) {
-    this.vms.delete(vm.id);
+  async call(vm: Vm, op: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<Reply> {
+    if (vm.lostReason) throw new WorkerError(vm.lostWorker, vm.lostReason);
+    return this.channel(vm.worker).call(op, args, transfer);
   }
 
   list(): Vm[] {
@@ -240,9 +449,20 @@ export class Hypervisor {
   }
 
   async metrics(): Promise<PoolMetrics> {
-    const all = await Promise.all(this.list().map(async (vm) => ({ worker: vm.worker, m: await vm.metrics() })));
-    const pool: PoolMetrics = { vms: all.length, cycles: 0, instructions: 0, exits: {}, dirtyPages: 0, snapshotBytes: 0, mhz: 0, perWorker: this.channels.map(() => ({ vms: 0, cycles: 0 })) };
-    for (const { worker, m } of all) {
+    const all = await Promise.all(
+      this.list().map(async (vm) => {
+        try {
+          return { worker: vm.worker, m: await vm.metrics() };
+        } catch {
+          return null; // destroyed or lost meanwhile
+        }
+      }),
+    );
+    const pool: PoolMetrics = { vms: 0, cycles: 0, instructions: 0, exits: {}, dirtyPages: 0, snapshotBytes: 0, mhz: 0, perWorker: this.channels.map(() => ({ vms: 0, cycles: 0 })) };
+    for (const entry of all) {
+      if (!entry) continue;
+      const { worker, m } = entry;
+      pool.vms++;
       pool.cycles += m.cycles;
       pool.instructions += m.instructions;
       pool.dirtyPages += m.dirtyPages;
@@ -255,8 +475,13 @@ export class Hypervisor {
     return pool;
   }
 
+  /** Ends the workers; every call still waiting rejects, and every call after this rejects at once. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     await Promise.all(this.channels.map((c) => c.close()));
+    for (const vm of this.vms.values()) vm.lost('was closed with the hypervisor', false);
     this.vms.clear();
   }
 }
@@ -264,7 +489,11 @@ export class Hypervisor {
 export type OutputListener = (bytes: Uint8Array) => void;
 export type StateListener = (state: VmState, info: { reason?: string; exitCode?: number | null; error?: string }) => void;
 
-/** A VM of the hypervisor. Calls are asynchronous: they travel to its worker. */
+/**
+ * A VM of the hypervisor. Calls are asynchronous: they travel to its worker,
+ * one after another in the order they were made (a migration or a clone
+ * waits for the calls before it, and the calls after it wait for it).
+ */
 export class Vm {
   private outputListeners: OutputListener[] = [];
   private stateListeners: StateListener[] = [];
@@ -278,6 +507,11 @@ export class Vm {
   reason?: string;
   error?: string;
   private current: VmState;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** @internal Why the VM can no longer be reached (its worker died, or the hypervisor closed). */
+  lostReason: string | null = null;
+  /** @internal */
+  lostWorker = -1;
 
   constructor(
     private readonly hv: Hypervisor,
@@ -297,15 +531,33 @@ export class Vm {
     this.current = state;
   }
 
+  /** @internal: its worker is gone: the VM is faulted with the reason, and every call rejects. */
+  lost(reason: string, tell = true) {
+    if (this.lostReason) return;
+    this.lostReason = reason;
+    this.lostWorker = this.worker;
+    if (tell) this.receive({ type: 'state', vm: this.id, state: 'faulted', reason: 'fault', error: reason });
+    for (const w of this.waiters.splice(0)) w.reject(new WorkerError(this.worker, reason));
+  }
+
+  /** Calls a listener; one that throws is reported, never fatal. */
+  private tell<A extends unknown[]>(listener: (...a: A) => void, ...args: A) {
+    try {
+      listener(...args);
+    } catch (err) {
+      this.hv.report(err instanceof Error ? err : new Error(String(err)), { vm: this.id });
+    }
+  }
+
   /** @internal */
   receive(e: VmEvent) {
     if (e.type === 'waiting') {
       this.isWaiting = true;
-      for (const w of this.waiters.splice(0)) w();
+      for (const w of this.waiters.splice(0)) w.resolve();
       return;
     }
     if (e.type === 'output') {
-      if (this.outputListeners.length) for (const l of this.outputListeners) l(e.bytes);
+      if (this.outputListeners.length) for (const l of this.outputListeners) this.tell(l, e.bytes);
       else if (this.bufferedBytes + e.bytes.length <= OUTPUT_LIMIT) {
         this.buffered.push(e.bytes);
         this.bufferedBytes += e.bytes.length;
@@ -316,7 +568,11 @@ export class Vm {
     this.reason = e.reason;
     this.exitCode = e.exitCode ?? null;
     this.error = e.error;
-    for (const l of this.stateListeners) l(e.state, { reason: e.reason, exitCode: e.exitCode, error: e.error });
+    for (const l of this.stateListeners) this.tell(l, e.state, { reason: e.reason, exitCode: e.exitCode, error: e.error });
+    if (e.state !== 'running') {
+      // It will not wait for input in this state: whoever waits for that hears why.
+      for (const w of this.waiters.splice(0)) w.reject(new VmStateError(this.id, e.state, 'wait for input in'));
+    }
   }
 
   /** Whether the guest waits for input now (as its worker last said). */
@@ -324,22 +580,24 @@ export class Vm {
     return this.isWaiting && this.current === 'running';
   }
   private isWaiting = false;
-  private waiters: Array<() => void> = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
 
   /**
    * Resolves once the guest waits for input (a prompt): at once if it does
    * now. Typing a line only then is how a person types, and what keeps a
-   * guest that looks at the keyboard while it runs from eating it.
+   * guest that looks at the keyboard while it runs from eating it. Rejects
+   * when the VM stops running instead (it ended, faulted, was paused).
    */
   whenWaiting(): Promise<void> {
     if (this.waiting) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (this.lostReason) return Promise.reject(new WorkerError(this.lostWorker, this.lostReason));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   /** Receives the guest's output from now on (and what was buffered before). */
   onOutput(listener: OutputListener) {
     this.outputListeners.push(listener);
-    for (const b of this.buffered) listener(b);
+    for (const b of this.buffered) this.tell(listener, b);
     this.buffered = [];
     this.bufferedBytes = 0;
   }
@@ -361,10 +619,28 @@ export class Vm {
     return out;
   }
 
-  private async op(op: string, args: unknown[] = []): Promise<unknown> {
-    const value = await this.hv.call(this, op, [this.id, ...args]);
-    this.current = (await this.hv.call(this, 'state', [this.id])) as VmState;
-    return value;
+  /** @internal Runs `task` when the calls made before it are done; the calls after wait for it. */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** @internal A call to the worker now (inside exclusive), keeping the state it reports. */
+  async direct(op: string, args: unknown[] = [], transfer: ArrayBuffer[] = []): Promise<unknown> {
+    try {
+      const reply = await this.hv.call(this, op, [this.id, ...args], transfer);
+      if (reply.state) this.current = reply.state as VmState;
+      return reply.value;
+    } catch (err) {
+      const state = (err as { vmState?: string }).vmState;
+      if (state) this.current = state as VmState;
+      throw err;
+    }
+  }
+
+  private op(op: string, args: unknown[] = []): Promise<unknown> {
+    return this.exclusive(() => this.direct(op, args));
   }
 
   start() { return this.op('start') as Promise<void>; }
@@ -373,10 +649,12 @@ export class Vm {
   reset() { return this.op('reset') as Promise<void>; }
   shutdown() { return this.op('shutdown') as Promise<void>; }
 
-  async destroy(): Promise<void> {
-    await this.hv.call(this, 'destroy', [this.id]);
-    this.hv.forget(this);
-    this.current = 'stopped';
+  destroy(): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.lostReason) await this.direct('destroy');
+      this.hv.place(this, null);
+      this.current = 'stopped';
+    });
   }
 
   /** A full snapshot (the VM must not be running: pause it first). */
@@ -389,15 +667,33 @@ export class Vm {
     return this.hv.cloneVm(this);
   }
 
+  /** Queues input for the guest; it is not lost however the VM moves. */
   input(data: Uint8Array | string) {
     this.isWaiting = false;
     return this.op('input', [data]) as Promise<void>;
   }
   closeInput() { return this.op('closeInput') as Promise<void>; }
   setSchedule(schedule: Schedule) { return this.op('setSchedule', [schedule]) as Promise<void>; }
-  metrics() { return this.hv.call(this, 'metrics', [this.id]) as Promise<VmMetrics>; }
+  metrics() { return this.op('metrics') as Promise<VmMetrics>; }
   /** `length` bytes of the VM's memory from `address` (e.g. to draw its screen). */
-  peek(address: number, length: number) { return this.hv.call(this, 'peek', [this.id, address, length]) as Promise<Uint8Array>; }
-  /** Runs a VM that is not running until its cycle counter reaches `cycles` (for tests and stepping). */
-  runUntil(cycles: number) { return this.op('runUntil', [cycles]) as Promise<MachineExit | null>; }
+  peek(address: number, length: number) { return this.op('peek', [address, length]) as Promise<Uint8Array>; }
+
+  /**
+   * Runs a VM that is not running until its cycle counter reaches `cycles`
+   * (for tests and stepping); a long run goes in slices, so that its worker
+   * answers other calls meanwhile.
+   */
+  runUntil(cycles: number): Promise<MachineExit | null> {
+    if (typeof cycles !== 'number' || !Number.isFinite(cycles) || cycles < 0 || cycles >= 2 ** 53) {
+      return Promise.reject(new RangeError(`runUntil needs a cycle count from 0 to 2^53, got ${String(cycles)}`));
+    }
+    return this.exclusive(async () => {
+      for (;;) {
+        const m = (await this.direct('metrics')) as VmMetrics;
+        const target = Math.min(cycles, m.cycles + RUN_UNTIL_CHUNK);
+        const exit = (await this.direct('runUntil', [target])) as MachineExit | null;
+        if (target >= cycles || !exit || exit.reason !== 'budget') return exit;
+      }
+    });
+  }
 }

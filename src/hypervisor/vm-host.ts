@@ -25,6 +25,7 @@ import {
   STATE, SNAPSHOT_BYTES, HALT_WAI, STATE_HALT, STATE_EXIT_REASON, EXIT_TRACE_FULL, IO_READS_MAX, IO_WRITES_MAX, STATE_IO_READ_LEN, STATE_IO_WRITE_LEN,
   STATE_IO_READ_POS, STATE_P, STATE_CYCLES, STATE_INSTRUCTIONS, STATE_NMI, STATE_IRQ, STATE_IRQ_LATCH, STATE_FLAGS, STATE_TRAP_OPCODE, STATE_TRACE_LEN,
   STATE_IO_STAMP, TRACE_CAPACITY, RUN_STOP_ON_SELF_LOOP, RUN_TRAP, RUN_TRACE, RUN_SKIP_BREAKPOINT, STATE_USED_END,
+  STATE_POLL, POLL_LATE, POLL_SEQUENCE, STATE_IRQ_AT, STATE_NMI_AT, STATE_IRQ_UNTIL,
 } from '../core/layout.js';
 import type { Machine, MachineExit } from '../machine/machine.js';
 import { buildVm, specFromJson, specToJson, type BuiltVm, type VmSpec } from './spec.js';
@@ -89,6 +90,8 @@ export const EXIT_COST = 150;
 export const OUTPUT_RATE = 1024 * 1024;
 /** VM slots per Wasm memory. */
 export const SLAB_SLOTS = 128;
+/** The most cycles a VM runs at once in a round: a thread looks at its clock (and its calls) between slices. */
+export const SLICE = 4_000_000;
 /** The least and most share of a thread a VM may have: at least MIN_WEIGHT x QUANTUM cycles a round. */
 export const MIN_WEIGHT = 0.01;
 export const MAX_WEIGHT = 1000;
@@ -124,7 +127,14 @@ export class VmHost {
   private nextId = 1;
   private module?: WebAssembly.Module;
 
-  constructor(private readonly options: { onEvent?: (e: VmEvent) => void; idPrefix?: string } = {}) {}
+  constructor(
+    private readonly options: {
+      onEvent?: (e: VmEvent) => void;
+      idPrefix?: string;
+      /** Bytes of output the receiver can take now (a worker's credit with its hypervisor); output waits in the consoles beyond it. */
+      outputRoom?: () => number;
+    } = {},
+  ) {}
 
   // ---- Slots -------------------------------------------------------------------
   private async allocate(): Promise<{ core: CoreMemory; slot: number }> {
@@ -284,6 +294,10 @@ export class VmHost {
     return ram.slice(address, address + length);
   }
 
+  has(id: string): boolean {
+    return this.vms.has(id);
+  }
+
   ids(): string[] {
     return [...this.vms.keys()];
   }
@@ -297,6 +311,7 @@ export class VmHost {
    * `target` (a page running it in real time).
    */
   runUntil(id: string, target: number, idle: 'stop' | 'advance' = 'stop'): MachineExit | null {
+    if (typeof target !== 'number' || !Number.isSafeInteger(Math.floor(target)) || target < 0) throw new RangeError(`runUntil needs a cycle count from 0 to 2^53, got ${String(target)}`);
     const vm = this.vm(id);
     this.require(vm, 'step', ['created', 'paused', 'halted']);
     let exit: MachineExit | null = null;
@@ -350,23 +365,40 @@ export class VmHost {
     const now = performance.now();
     vm.outputAllowance = Math.min(OUTPUT_RATE, vm.outputAllowance + ((now - vm.outputAt) / 1000) * OUTPUT_RATE);
     vm.outputAt = now;
-    if (vm.outputAllowance < console.pendingOutput && vm.state === 'running' && !all) return;
+    if (!all && vm.state === 'running' && (vm.outputAllowance < console.pendingOutput || (this.options.outputRoom?.() ?? Infinity) < console.pendingOutput)) return;
     vm.outputAllowance -= console.pendingOutput;
     this.options.onEvent({ type: 'output', vm: vm.id, bytes: console.takeOutput() });
+  }
+
+  /** Hands over the output every VM holds, as far as the receiver's room goes (it has taken what came before). */
+  flushAll() {
+    for (const vm of this.vms.values()) this.flushOutput(vm);
   }
 
   /**
    * One scheduling round: every running VM gets weight x QUANTUM cycles
    * (less when a cap or a clock holds it back). Returns the cycles executed
-   * and how long the next round could wait before any paced VM is due.
+   * and how long the next round could wait before any paced VM is due. With
+   * a `deadline` (performance.now() time), the round stops there, between two
+   * slices of at most SLICE cycles, and the next call goes on with it where
+   * it stopped (`done` false): a thread answers its calls within a slice or
+   * so, however large the VMs' shares.
    */
-  runRound(now = performance.now()): { cycles: number; idleMs: number } {
+  runRound(now = performance.now(), deadline = Infinity): { cycles: number; idleMs: number; done: boolean } {
     let cycles = 0;
-    let idleMs = Infinity;
-    for (const vm of this.vms.values()) {
-      if (vm.state !== 'running' || vm.waitingInput) continue;
+    let idleMs = this.roundIdleMs;
+    if (!this.round) {
+      this.round = [...this.vms.values()];
+      this.roundPos = 0;
+      this.roundCredit = -1;
+      idleMs = Infinity;
+    }
+    for (; this.roundPos < this.round.length; this.roundPos++, this.roundCredit = -1) {
+      const vm = this.round[this.roundPos];
+      if (vm.state !== 'running' || vm.waitingInput || !this.vms.has(vm.id)) continue;
       const cpu = vm.built.machine.cpu;
-      let budget = QUANTUM * vm.schedule.weight;
+      if (this.roundCredit < 0) this.roundCredit = QUANTUM * vm.schedule.weight;
+      let budget = this.roundCredit;
       const rate = vm.schedule.clockHz ?? vm.schedule.cap;
       if (rate) {
         vm.paceFrom ??= { ms: now, cycles: cpu.cycles };
@@ -384,16 +416,36 @@ export class VmHost {
         }
         budget = Math.min(budget, vm.schedule.stopAt - cpu.cycles);
       }
+      budget = Math.min(budget, SLICE);
       const before = cpu.cycles;
       const t0 = performance.now();
       this.slice(vm, budget, EXIT_COST);
-      vm.runMs += performance.now() - t0;
-      cycles += cpu.cycles - before;
+      const t1 = performance.now();
+      vm.runMs += t1 - t0;
+      const ran = cpu.cycles - before;
+      cycles += ran;
       this.flushOutput(vm);
       idleMs = 0;
+      this.roundCredit -= Math.max(ran, budget);
+      // The rest of this VM's share comes in further slices (unless it stopped or ended its share).
+      if (this.roundCredit > 0 && vm.state === 'running' && !vm.waitingInput && budget === SLICE) this.roundPos--;
+      else this.roundCredit = -1;
+      if (t1 >= deadline) {
+        this.roundPos++;
+        this.roundIdleMs = idleMs;
+        return { cycles, idleMs, done: false };
+      }
     }
-    return { cycles, idleMs };
+    this.round = null;
+    this.roundIdleMs = Infinity;
+    return { cycles, idleMs, done: true };
   }
+
+  private round: Vm[] | null = null;
+  private roundPos = 0;
+  /** Cycles left of the current VM's share in this round (-1: its turn has not begun). */
+  private roundCredit = -1;
+  private roundIdleMs = Infinity;
 
   /**
    * Runs rounds for about `ms` milliseconds of wall time, or until nothing can
@@ -406,9 +458,9 @@ export class VmHost {
     for (;;) {
       const now = performance.now();
       if (now >= end) return cycles;
-      const round = this.runRound(now);
+      const round = this.runRound(now, end);
       cycles += round.cycles;
-      if (round.cycles === 0 && round.idleMs > 0) {
+      if (round.done && round.cycles === 0 && round.idleMs > 0) {
         this.idleMs = round.idleMs;
         return cycles;
       }
@@ -652,6 +704,10 @@ function checkCore(core: Uint8Array) {
   if (view.getUint32(STATE_TRACE_LEN - STATE, true) > TRACE_CAPACITY) throw bad('the bus trace length is past the trace ring');
   if (at(STATE_IO_READ_LEN) > IO_READS_MAX || at(STATE_IO_READ_POS) > IO_READS_MAX || at(STATE_IO_WRITE_LEN) > IO_WRITES_MAX) throw bad('the device access log is out of range');
   if (u64(STATE_IO_STAMP) > cycles) throw bad('the device access log is from the future');
+  if (at(STATE_POLL) & ~(POLL_LATE | POLL_SEQUENCE)) throw bad(`poll marks $${at(STATE_POLL).toString(16)} are not valid`);
+  for (const [offset, what] of [[STATE_IRQ_AT, 'IRQ'], [STATE_NMI_AT, 'NMI'], [STATE_IRQ_UNTIL, 'IRQ release']] as const) {
+    if (u64(offset) >= 2 ** 53) throw bad(`the ${what} time is past 2^53`);
+  }
   for (let i = STATE_USED_END - STATE; i < core.length; i++) if (core[i] !== 0) throw bad(`byte $${(STATE + i).toString(16)} is not used and must be 0`);
 }
 

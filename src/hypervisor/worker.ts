@@ -2,10 +2,17 @@
 // VMs scheduled between them. The same code serves a worker thread (Node
 // worker_threads, browser Web Workers) and the calling thread (workers: 0).
 //
-// How to drive this: `new WorkerRuntime(post)`; feed it calls with
-// `handle(message)`; it posts replies ({ reply, ok, value | error }) and
-// events ({ event }) through `post`. As a worker thread this module wires
-// itself to the thread's port.
+// How to drive this: `new WorkerRuntime(post)`; feed it messages with
+// `handle(message)`: calls ({ call, op, args }) and output credit ({ ack });
+// it posts replies ({ reply, ok, value | error, state }) and events
+// ({ event }) through `post`. As a worker thread this module wires itself to
+// the thread's port, says { ready } once it is, and { heartbeat } every
+// HEARTBEAT_MS while its thread turns, so that a stuck thread is noticed.
+//
+// Output is handed over only while the hypervisor has taken what was sent
+// before (OUTPUT_IN_FLIGHT bytes at most, acknowledged with { ack }): a busy
+// receiving thread holds the guests' output back in their bounded consoles,
+// never in a queue of messages that grows.
 
 import { VmHost, type VmEvent } from './vm-host.js';
 import { workerPort } from '../platform/node.js';
@@ -16,10 +23,19 @@ export interface CallMessage {
   args: unknown[];
 }
 
+/** Bytes of output a worker sends before the hypervisor acknowledges them. */
+export const OUTPUT_IN_FLIGHT = 4 * 1024 * 1024;
+/** How often a worker thread says it is alive. */
+export const HEARTBEAT_MS = 500;
+
 export type WorkerMessage =
-  | { reply: number; ok: true; value: unknown }
-  | { reply: number; ok: false; error: { name: string; message: string; code?: string; vm?: string; state?: string; action?: string } }
-  | { event: VmEvent };
+  | { reply: number; ok: true; value: unknown; state?: string }
+  | { reply: number; ok: false; error: { name: string; message: string; code?: string; vm?: string; state?: string; action?: string }; state?: string }
+  | { event: VmEvent }
+  | { ready: true }
+  | { heartbeat: number };
+
+export type HostMessage = CallMessage | { ack: number };
 
 type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
 
@@ -32,23 +48,41 @@ export class WorkerRuntime {
   readonly host: VmHost;
   private looping = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private inFlight = 0;
 
   constructor(private readonly post: Post) {
-    this.host = new VmHost({ onEvent: (event) => this.post({ event }, event.type === 'output' ? [event.bytes.buffer as ArrayBuffer] : []) });
+    this.host = new VmHost({
+      onEvent: (event) => {
+        if (event.type === 'output') this.inFlight += event.bytes.length;
+        this.post({ event }, event.type === 'output' ? [event.bytes.buffer as ArrayBuffer] : []);
+      },
+      outputRoom: () => OUTPUT_IN_FLIGHT - this.inFlight,
+    });
   }
 
-  async handle(message: CallMessage) {
+  async handle(message: HostMessage) {
+    if ('ack' in message) {
+      this.inFlight = Math.max(0, this.inFlight - message.ack);
+      this.host.flushAll();
+      return this.schedule();
+    }
+    const vm = typeof message.args?.[0] === 'string' ? (message.args[0] as string) : null;
     try {
       if (!(OPS as readonly string[]).includes(message.op)) throw new Error(`unknown hypervisor call "${message.op}"`);
       const fn = (this.host as unknown as Record<string, (...a: unknown[]) => unknown>)[message.op];
       const value = await fn.apply(this.host, message.args);
       const transfer = value instanceof Uint8Array ? [value.buffer as ArrayBuffer] : [];
-      this.post({ reply: message.call, ok: true, value }, transfer);
+      this.post({ reply: message.call, ok: true, value, state: this.stateOf(vm) }, transfer);
     } catch (err) {
       const e = err as Error & { code?: string; vm?: string; state?: string; action?: string };
-      this.post({ reply: message.call, ok: false, error: { name: e.name, message: e.message, code: e.code, vm: e.vm, state: e.state, action: e.action } });
+      this.post({ reply: message.call, ok: false, error: { name: e.name, message: e.message, code: e.code, vm: e.vm, state: e.state, action: e.action }, state: this.stateOf(vm) });
     }
     this.schedule();
+  }
+
+  /** The state of VM `id` after a call, when there is such a VM (it saves the caller a second call). */
+  private stateOf(id: string | null): string | undefined {
+    return id !== null && this.host.has(id) ? this.host.state(id) : undefined;
   }
 
   /** Keeps the running VMs going, yielding to incoming calls every few milliseconds. */
@@ -78,5 +112,8 @@ export class WorkerRuntime {
 const port = workerPort();
 if (port) {
   const runtime = new WorkerRuntime((m, transfer) => port.post(m, transfer ?? []));
-  port.listen((m) => void runtime.handle(m as CallMessage));
+  port.listen((m) => void runtime.handle(m as HostMessage));
+  let beat = 0;
+  setInterval(() => port.post({ heartbeat: ++beat }, []), HEARTBEAT_MS);
+  port.post({ ready: true }, []);
 }

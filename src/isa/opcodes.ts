@@ -1,17 +1,21 @@
-// The instruction set: the one table behind the core, the disassembler and the tests.
+// The instruction set: the one table behind the core, the disassembler and the
+// tests, and the list of CPU variants built from it.
 //
-// How to drive this: `opcodeTable('6502' | '65c02')` gives 256 `OpcodeInfo`
-// entries indexed by opcode. `scripts/gen-core.ts` turns these tables into the
-// Wasm core's dispatch switch (assembly/generated/), `src/isa/disasm.ts`
+// How to drive this: `CPU_VARIANTS` lists every CPU model the project knows
+// (a base table, its differences, and how the core treats the model);
+// `opcodeTable(model)` gives a model's 256 `OpcodeInfo` entries indexed by
+// opcode; `parseCpuModel(text)` turns user input into a model or throws an
+// error that names the valid ones; `trapOpcodes(model)` lists the opcodes
+// that may serve as the hypercall. `scripts/gen-core.ts` makes the Wasm
+// core's run loops from these (one set per variant), `src/isa/disasm.ts`
 // formats instructions with them, and the conformance tests read the cycle
-// counts from them. Change an instruction here, then run `npm run gen`.
+// counts from them. Change an instruction or add a variant here, then run
+// `npm run gen`.
 //
 // Each row below is one high nibble; each entry is "MNEMONIC mode cycles[flags]":
 //   p  +1 cycle when indexing crosses a page (reads only)
 //   b  branch: +1 cycle when taken, +1 more when the target is in another page
 //   d  65C02 decimal mode: +1 cycle when D is set
-
-export type CpuModel = '6502' | '65c02';
 
 export type AddressingMode =
   | 'imp' // implied
@@ -101,13 +105,14 @@ const NMOS_DOCUMENTED = new Set(
     'SEI STA STX STY TAX TAY TSX TXA TXS TYA').split(' '),
 );
 
-function parseTable(rows: string[], model: CpuModel): OpcodeInfo[] {
+function parseTable(rows: readonly string[], changes: Readonly<Record<number, string>>, model: string, family: CpuFamily): OpcodeInfo[] {
   if (rows.length !== 16) throw new Error(`${model} table: 16 rows expected`);
   const table: OpcodeInfo[] = [];
   rows.forEach((row, hi) => {
     const cells = row.split('|');
     if (cells.length !== 16) throw new Error(`${model} table row ${hi}: 16 entries expected`);
-    cells.forEach((cell, lo) => {
+    cells.forEach((base, lo) => {
+      const cell = changes[(hi << 4) | lo] ?? base;
       const m = /^([A-Z]{3}[0-7]?) ([a-z]{2,3}) (\d)([pbd]*)$/.exec(cell.trim());
       if (!m) throw new Error(`${model} table: bad entry "${cell}"`);
       const [, mnemonic, modeText, cycles, flags] = m;
@@ -124,7 +129,7 @@ function parseTable(rows: string[], model: CpuModel): OpcodeInfo[] {
         branch: flags.includes('b'),
         decimalPenalty: flags.includes('d'),
         undocumented:
-          model === '6502'
+          family === 'nmos'
             ? !NMOS_DOCUMENTED.has(mnemonic) || (mnemonic === 'NOP' && opcode !== 0xea) || opcode === 0xeb
             : mnemonic === 'NOP' && opcode !== 0xea,
       });
@@ -133,15 +138,107 @@ function parseTable(rows: string[], model: CpuModel): OpcodeInfo[] {
   return table;
 }
 
-const TABLES: Record<CpuModel, readonly OpcodeInfo[]> = {
-  '6502': Object.freeze(parseTable(NMOS_ROWS, '6502')),
-  '65c02': Object.freeze(parseTable(CMOS_ROWS, '65c02')),
-};
+// ---- CPU variants ------------------------------------------------------------
 
-export const CPU_MODELS: readonly CpuModel[] = ['6502', '65c02'];
+/**
+ * How the core treats a model beyond its table. 'nmos': indexing dummy reads
+ * at the unfixed address, read-modify-write writes the old value back, JMP
+ * ($xxFF) wraps in its page, decimal flags as the NMOS chip leaves them, D
+ * kept on interrupts, and an NMI during BRK takes BRK's vector. 'cmos': the
+ * 65C02 fixes of all of these (dummy read of the last instruction byte, a
+ * second read instead of the write-back, valid decimal flags for one more
+ * cycle, D cleared on interrupts, BRK completed before the NMI).
+ */
+export type CpuFamily = 'nmos' | 'cmos';
+
+export interface CpuVariantDescriptor {
+  /** The model's name in the API, the CLI (--cpu) and VM specs. */
+  readonly model: string;
+  /** What the chip is called. */
+  readonly name: string;
+  readonly family: CpuFamily;
+  /** The opcode table: one row per high nibble (see the top of this file)... */
+  readonly rows: readonly string[];
+  /** ...and the entries in which this model differs from those rows. */
+  readonly changes: Readonly<Record<number, string>>;
+}
+
+/** Every CPU model, in the order the documentation lists them. */
+export const CPU_VARIANTS = [
+  { model: '6502', name: 'NMOS 6502', family: 'nmos', rows: NMOS_ROWS, changes: {} },
+  { model: '65c02', name: 'WDC 65C02', family: 'cmos', rows: CMOS_ROWS, changes: {} },
+  // The Rockwell R65C02: the WDC part without WAI and STP, which are one-byte,
+  // one-cycle NOPs there like the rest of their column.
+  { model: 'r65c02', name: 'Rockwell R65C02', family: 'cmos', rows: CMOS_ROWS, changes: { 0xcb: 'NOP imp 1', 0xdb: 'NOP imp 1' } },
+] as const satisfies readonly CpuVariantDescriptor[];
+
+export type CpuModel = (typeof CPU_VARIANTS)[number]['model'];
+
+export interface CpuVariant extends CpuVariantDescriptor {
+  readonly model: CpuModel;
+  /** 256 entries indexed by opcode. */
+  readonly table: readonly OpcodeInfo[];
+}
+
+const VARIANTS: ReadonlyMap<string, CpuVariant> = new Map(
+  CPU_VARIANTS.map((v): [string, CpuVariant] => [
+    v.model,
+    Object.freeze({ ...v, table: Object.freeze(parseTable(v.rows, v.changes, v.model, v.family)) }),
+  ]),
+);
+
+export const CPU_MODELS: readonly CpuModel[] = CPU_VARIANTS.map((v) => v.model);
+
+/** "6502, 65c02 or r65c02" */
+const MODEL_LIST = CPU_MODELS.slice(0, -1).join(', ') + ' or ' + CPU_MODELS[CPU_MODELS.length - 1];
+
+export function isCpuModel(value: unknown): value is CpuModel {
+  return typeof value === 'string' && VARIANTS.has(value);
+}
+
+/**
+ * The model `text` names (case does not matter), or an error that names the
+ * valid ones: made by `error` (for a front end's own error type), else an Error.
+ */
+export function parseCpuModel(text: unknown, error: (message: string) => Error = (m) => new Error(m)): CpuModel {
+  const model = typeof text === 'string' ? text.toLowerCase() : text;
+  if (isCpuModel(model)) return model;
+  throw error(`unknown CPU "${String(text)}" (expected ${MODEL_LIST})`);
+}
+
+/** A model's descriptor and table. */
+export function cpuVariant(model: CpuModel): CpuVariant {
+  const variant = VARIANTS.get(model);
+  if (!variant) throw new Error(`unknown CPU "${String(model)}" (expected ${MODEL_LIST})`);
+  return variant;
+}
 
 export function opcodeTable(model: CpuModel): readonly OpcodeInfo[] {
-  const table = TABLES[model];
-  if (!table) throw new Error(`unknown CPU model "${model}" (expected 6502 or 65c02)`);
-  return table;
+  return cpuVariant(model).table;
+}
+
+/**
+ * The hypercall rule, for every model: an opcode may trap to the host when
+ * executing it would halt the CPU (an NMOS JAM) or do nothing at all in one
+ * cycle (a one-byte, one-cycle CMOS NOP); and BRK, for machines whose monitor
+ * stops at BRK instead of executing it (py65mon).
+ */
+export function isTrapOpcode(info: OpcodeInfo): boolean {
+  return info.mnemonic === 'JAM' || info.mnemonic === 'BRK' || (info.mnemonic === 'NOP' && info.bytes === 1 && info.cycles === 1);
+}
+
+/** The opcodes that may be a model's trap opcode, in order. */
+export function trapOpcodes(model: CpuModel): number[] {
+  return opcodeTable(model).filter(isTrapOpcode).map((info) => info.opcode);
+}
+
+// ---- The core's loops ------------------------------------------------------------
+
+/** The run loops the Wasm core has for every model (see assembly/index.ts). */
+export const CORE_LOOPS = ['run', 'runFlat', 'debug'] as const;
+export type CoreLoop = (typeof CORE_LOOPS)[number];
+
+/** The name under which the Wasm core exports a model's loop: `run_6502`, `debug_r65c02`, ... */
+export function coreLoopName(loop: CoreLoop, model: CpuModel): string {
+  return `${loop}_${model}`;
 }

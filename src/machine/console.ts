@@ -153,6 +153,17 @@ export class MachineConsole implements ConsolePort {
   // ---- The guest's side ---------------------------------------------------------
 
   write(bytes: Uint8Array | number) {
+    if (typeof bytes === 'number' && !this.sink) {
+      // One byte (a UART): the common case, without an array.
+      this.produced++;
+      if (this.outLength >= OUTPUT_LIMIT) {
+        this.dropped++;
+        return;
+      }
+      if (this.outLength === this.out.length) this.grow(this.outLength + 1);
+      this.out[this.outLength++] = bytes;
+      return;
+    }
     const data = typeof bytes === 'number' ? Uint8Array.of(bytes) : bytes;
     this.produced += data.length;
     if (this.sink) {
@@ -162,13 +173,15 @@ export class MachineConsole implements ConsolePort {
     const take = Math.min(OUTPUT_LIMIT - this.outLength, data.length);
     this.dropped += data.length - take;
     if (take <= 0) return;
-    if (this.outLength + take > this.out.length) {
-      const bigger = new Uint8Array(Math.min(OUTPUT_LIMIT, Math.max(this.out.length * 2, this.outLength + take)));
-      bigger.set(this.out.subarray(0, this.outLength));
-      this.out = bigger;
-    }
+    if (this.outLength + take > this.out.length) this.grow(this.outLength + take);
     this.out.set(data.subarray(0, take), this.outLength);
     this.outLength += take;
+  }
+
+  private grow(needed: number) {
+    const bigger = new Uint8Array(Math.min(OUTPUT_LIMIT, Math.max(this.out.length * 2, needed)));
+    bigger.set(this.out.subarray(0, this.outLength));
+    this.out = bigger;
   }
 
   read(): number {

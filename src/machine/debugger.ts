@@ -26,14 +26,18 @@ export interface Registers {
 export interface DebuggerOptions {
   /** Label -> address, e.g. from the assembler's symbol table. */
   symbols?: Record<string, number>;
+  /** Addresses known to start an instruction (from debug info: where source lines' code starts). */
+  knownStarts?: ReadonlySet<number>;
 }
 
 export class Debugger {
   private readonly symbols: Map<string, number>;
   private readonly labels = new Map<number, string>();
+  private readonly knownStarts: ReadonlySet<number>;
 
   constructor(readonly machine: Machine, options: DebuggerOptions = {}) {
     this.symbols = new Map(Object.entries(options.symbols ?? {}));
+    this.knownStarts = options.knownStarts ?? new Set();
     for (const [name, address] of this.symbols) if (!this.labels.has(address)) this.labels.set(address, name);
   }
 
@@ -148,16 +152,39 @@ export class Debugger {
   }
 
   /**
-   * Instructions around `address`: `before` instructions leading to it (found
-   * by decoding forward from a little earlier) and `after` from it on.
+   * Instructions around `address`: `before` instructions leading to it and
+   * `after` from it on. The instructions before are found by decoding
+   * forward from earlier starts, and the start chosen is the one whose
+   * decoding reaches `address` on an instruction boundary and looks most
+   * like code: it starts at (and passes) addresses the debug info or the
+   * labels say begin instructions, and decodes no illegal or undocumented
+   * opcodes. Instructions are never cut in the middle.
    */
   disassembleAround(address: number, before = 4, after = 8): Array<Instruction & { label?: string }> {
-    for (let back = before * 3; back >= 0; back--) {
-      const start = (address - back) & 0xffff;
-      const run = this.disassemble(start, before * 3 + after);
-      const i = run.findIndex((ins) => ins.address === address);
-      if (i >= 0) return run.slice(Math.max(0, i - before), i + after);
+    const model = this.machine.cpu.model;
+    const peek = (x: number) => this.machine.peekBus(x & 0xffff);
+    const known = (a: number) => this.knownStarts.has(a) || this.labels.has(a);
+    let best: { start: number; score: number } | null = null;
+    const reach = before * 3 + 3;
+    for (let back = 1; back <= reach && address - back >= 0; back++) {
+      const start = address - back;
+      let a = start;
+      let score = known(start) ? 4 : 0;
+      let count = 0;
+      while (a < address) {
+        const ins = disassemble(peek, a, model);
+        if (ins.info.undocumented || ins.info.mnemonic === 'JAM' || ins.info.mnemonic === 'BRK') score -= 3;
+        if (a !== start && known(a)) score += 2;
+        a += ins.bytes.length;
+        count++;
+      }
+      if (a !== address) continue;
+      // Enough instructions to show, but of two equally likely starts the nearer wins (it assumes less).
+      score += Math.min(count, before);
+      if (!best || score > best.score) best = { start, score };
     }
-    return this.disassemble(address, after);
+    if (!best) return this.disassemble(address, after);
+    const leading = this.disassemble(best.start, before * 3 + 3).filter((ins) => ins.address < address);
+    return [...leading.slice(-before), ...this.disassemble(address, after)];
   }
 }

@@ -17,7 +17,7 @@
 // and puts them back in `reset`, which the Machine calls before every return.
 
 import type { Cpu } from '../core/cpu.js';
-import { STATE_PC, STATE_HALT, STATE_IRQ, STATE_FLAGS } from '../core/layout.js';
+import { STATE_PC, STATE_HALT, STATE_IRQ, STATE_FLAGS, STATE_POLL, STATE_IRQ_AT, STATE_IRQ_UNTIL } from '../core/layout.js';
 
 export interface IdlePeriod {
   cycles: number;
@@ -29,17 +29,19 @@ const MAX_PAGES = 4;
 /** Longest period looked for, in cycles. */
 export const MAX_PERIOD = 20_000;
 
-/** The registers and run state that must repeat: PC to P and the halt byte, the interrupt lines and latch, the run flags. */
+/** The registers and run state that must repeat: PC to P and the halt byte, the interrupt lines, their latch and times, the run flags, the poll marks. */
 const STATE_BYTES: Array<[number, number]> = [
   [STATE_PC, STATE_HALT + 1],
   [STATE_IRQ, STATE_FLAGS + 1],
+  [STATE_POLL, STATE_POLL + 1],
+  [STATE_IRQ_AT, STATE_IRQ_UNTIL + 8],
 ];
 
 export class IdleDetector {
   private point = -1;
   /** Observations of the same point, with the same registers, so far (0 after a change). */
   private repeats = 0;
-  private registers = new Uint8Array(16);
+  private registers = new Uint8Array(48);
   private cycles = 0;
   private instructions = 0;
   /** The period seen between the first two observations, while the third checks memory. */
@@ -58,6 +60,7 @@ export class IdleDetector {
 
   /** Forgets what it saw and puts the dirty marks back. */
   reset() {
+    if (this.point === -1 && !this.watching) return; // nothing seen: nothing to forget (the common case, at every exit)
     this.repeats = 0;
     if (this.watching) {
       const dirty = this.cpu.dirtyPages;
@@ -131,7 +134,7 @@ export class IdleDetector {
     return out;
   }
 
-  private readonly scratch = new Uint8Array(16);
+  private readonly scratch = new Uint8Array(48);
 
   private currentRegisters(): Uint8Array {
     const slot = this.cpu.slot;

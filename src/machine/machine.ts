@@ -118,6 +118,13 @@ export interface RunOptions {
   idle?: 'stop' | 'advance' | 'off';
 }
 
+/** See Machine.saveRunState. */
+export interface MachineRunState {
+  exitCode: number | null;
+  fault: Error | null;
+  watchRead: { address: number; cycles: number } | null;
+}
+
 interface Mapped {
   start: number;
   end: number;
@@ -260,10 +267,10 @@ export class Machine {
 
   private contextFor(m: Mapped): DeviceContext {
     return {
-      setIrq: (on) => {
-        if (m.irqBit >= 0) this.cpu.setIrq(m.irqBit, on);
+      setIrq: (on, cycle) => {
+        if (m.irqBit >= 0) this.cpu.setIrq(m.irqBit, on, cycle);
       },
-      nmi: () => this.cpu.nmi(),
+      nmi: (cycle) => this.cpu.nmi(cycle),
       cycles: () => this.cpu.cycles,
       ram: this.cpu.ram,
       poke: (address, value) => this.cpu.poke(address, value),
@@ -351,12 +358,16 @@ export class Machine {
           }
           case ExitReason.DeviceWrite: {
             this.notIdle();
-            let hit: { address: number; value: number } | null = null;
-            for (const w of cpu.takeWrites()) {
-              this.busWrite(w.address, w.value);
-              if (this.watchpoints.get(w.address)?.write) hit = w;
+            let hit = -1;
+            let hitValue = 0;
+            for (let i = 0, n = cpu.writeCount; i < n; i++) {
+              const address = cpu.writeAddress(i);
+              const value = cpu.writeValue(i);
+              this.busWrite(address, value);
+              if (this.watchpoints.size && this.watchpoints.get(address)?.write) [hit, hitValue] = [address, value];
             }
-            if (hit) return this.exit('watchpoint', { address: hit.address, value: hit.value, access: 'write' });
+            cpu.clearWrites();
+            if (hit >= 0) return this.exit('watchpoint', { address: hit, value: hitValue, access: 'write' });
             break;
           }
           case ExitReason.Trap: {
@@ -410,7 +421,7 @@ export class Machine {
   private notIdle() {
     this.idleTail = false;
     if (this.probeAt >= 0) this.endProbe(false);
-    this.idle.reset();
+    else this.idle.reset();
   }
 
   /** Watches the PC of a guest that has left the core for nothing in a while: does it come back there unchanged? */
@@ -445,7 +456,7 @@ export class Machine {
   private idleFor(period: { cycles: number; instructions: number }, end: number, mode: 'stop' | 'advance' | 'off'): MachineExit | null {
     const cpu = this.cpu;
     this.lastIdle = cpu.cycles;
-    const event = this.nextDeviceEvent();
+    const event = Math.min(this.nextDeviceEvent(), cpu.nextLineChange);
     if (event === Infinity && mode === 'stop') return this.exit('idle');
     const limit = Math.min(end, event);
     const k = Math.floor((limit - 1 - cpu.cycles) / period.cycles);
@@ -544,6 +555,19 @@ export class Machine {
   removeWatchpoint(address: number) {
     this.watchpoints.delete(address);
     this.applyAttrs();
+  }
+
+  // ---- Rewinding (src/debug/history.ts puts a machine back where it was) ----------
+
+  /** The run state kept outside the core: the exit code, the fault, a read watchpoint already reported. */
+  saveRunState(): MachineRunState {
+    return { exitCode: this.powerOffCode, fault: this.fault, watchRead: this.watchReadReported && { ...this.watchReadReported } };
+  }
+  loadRunState(state: MachineRunState) {
+    this.powerOffCode = state.exitCode;
+    this.fault = state.fault;
+    this.watchReadReported = state.watchRead && { ...state.watchRead };
+    this.stoppedAtBreakpoint = -1;
   }
 
   /** Resets the devices and the CPU (RESET sequence). */

@@ -38,6 +38,8 @@ export interface RunMachineOptions {
   stderr?: Writable | ((bytes: Uint8Array) => void);
   /** A directory a sim65 program may open files in; without it the guest has only stdio. */
   fsRoot?: string;
+  /** Bytes the guest's files under fsRoot may grow by in this run (default DEFAULT_FS_QUOTA, 64 MiB). */
+  fsQuota?: number;
   /** Stop after this many cycles (reason 'max-cycles'). */
   maxCycles?: number;
   /** Run in real time at this clock rate, in Hz. */
@@ -65,7 +67,7 @@ export interface RunMachineResult {
 /** Builds the machine of `spec` and runs it with its console on the given streams. */
 export async function runMachine(spec: VmSpec, options: RunMachineOptions = {}): Promise<RunMachineResult> {
   const services: Record<string, unknown> = {};
-  if (options.fsRoot !== undefined) services.fs = new SandboxFs(options.fsRoot);
+  if (options.fsRoot !== undefined) services.fs = new SandboxFs(options.fsRoot, { quota: options.fsQuota });
   if (options.stderr) services.stderr = toSink(options.stderr).write;
   const machine = await Machine.create(spec, { services });
   return runOn(machine, options);

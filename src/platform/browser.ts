@@ -47,7 +47,8 @@ function moduleWorker(url: URL): Worker {
   return new Worker(stub, { type: 'module', name: 'hyper6502' });
 }
 
-export async function startWorker(index: number, receive: (message: unknown) => void, options: StartWorkerOptions = {}): Promise<ThreadHandle> {
+/** Starts a hypervisor worker; `receive` gets its messages, and `{ died: reason }` if it fails. */
+export async function startWorker(_index: number, receive: (message: unknown) => void, options: StartWorkerOptions = {}): Promise<ThreadHandle> {
   const worker: WorkerLike =
     typeof options.script === 'function'
       ? options.script()
@@ -56,7 +57,7 @@ export async function startWorker(index: number, receive: (message: unknown) => 
         : // Written out in full, with options a bundler can read, so that bundlers that follow it bundle the worker.
           new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'hyper6502' });
   worker.addEventListener('message', (e) => receive(e.data));
-  worker.addEventListener('error', (e) => console.error(`hyper6502 worker ${index} failed:`, e.message));
+  worker.addEventListener('error', (e) => receive({ died: `failed: ${e.message || 'the worker script did not load'}` }));
   if (options.core) worker.postMessage({ hyper6502Core: options.core }, []);
   return { post: (m, transfer) => worker.postMessage(m, transfer), close: async () => worker.terminate() };
 }

@@ -52,7 +52,10 @@ export async function defaultWorkerCount(): Promise<number> {
   return availableParallelism();
 }
 
-/** Starts a hypervisor worker thread; `receive` gets its messages. */
+/**
+ * Starts a hypervisor worker thread; `receive` gets its messages, and
+ * `{ died: reason }` if the thread fails or exits on its own.
+ */
 export async function startWorker(index: number, receive: (message: unknown) => void, options: StartWorkerOptions = {}): Promise<ThreadHandle> {
   if (typeof options.script === 'function') throw new TypeError('worker: in Node, give the worker script as a path or a URL (a function that makes a Worker is for browsers)');
   const url = options.script ?? new URL(fromSource ? '../hypervisor/worker.ts' : '../hypervisor/worker.js', import.meta.url);
@@ -64,11 +67,18 @@ export async function startWorker(index: number, receive: (message: unknown) => 
   const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
   const data = { hyper6502Worker: true, index, hyper6502Core: options.core };
   const worker = bootstrap ? new Worker(bootstrap, { eval: true, execArgv, workerData: data }) : new Worker(url, { execArgv, workerData: data });
+  let closing = false;
   worker.on('message', receive);
-  worker.on('error', (err) => console.error(`hyper6502 worker ${index} failed:`, err));
+  worker.on('error', (err) => receive({ died: `failed: ${err?.message ?? String(err)}` }));
+  worker.on('exit', (code) => {
+    if (!closing) receive({ died: `exited (code ${code})` });
+  });
   return {
     post: (m, transfer) => worker.postMessage(m, transfer),
-    close: async () => void (await worker.terminate()),
+    close: async () => {
+      closing = true;
+      await worker.terminate();
+    },
   };
 }
 

@@ -8,9 +8,11 @@ import type { CpuModel } from '../../src/isa/opcodes.ts';
 let core: CoreMemory;
 beforeAll(async () => { core = await CoreMemory.create({ slots: 2 }); });
 
-/** A fresh CPU with `code` at `org`, PC there, IRQ/NMI vectors at $0300/$0380. */
+/** A fresh CPU with `code` at `org`, PC there, IRQ/NMI vectors at $0300/$0380 (each a JMP to itself). */
 function machine(code: number[], org = 0x0200, model: CpuModel = '6502'): Cpu {
   const cpu = core.cpu(0, model);
+  cpu.ram.set([0x4c, 0x00, 0x03], 0x0300);
+  cpu.ram.set([0x4c, 0x80, 0x03], 0x0380);
   cpu.ram.set(code, org);
   cpu.ram.set([0x00, 0x03], 0xfffe); // IRQ/BRK -> $0300
   cpu.ram.set([0x80, 0x03], 0xfffa); // NMI -> $0380
@@ -20,28 +22,114 @@ function machine(code: number[], org = 0x0200, model: CpuModel = '6502'): Cpu {
 
 const NOP = 0xea, CLI = 0x58, SEI = 0x78, INX = 0xe8, RTI = 0x40;
 
-describe('interrupts', () => {
-  it('an asserted IRQ is taken when I is clear: 7 cycles, B clear in the pushed P, I set', () => {
-    const cpu = machine([NOP, NOP]);
-    cpu.p = 0x20; // I clear
-    cpu.irq = 1;
-    const before = cpu.cycles;
-    cpu.step();
-    expect(cpu.pc).toBe(0x0300);
-    expect(cpu.cycles - before).toBe(7);
-    expect(cpu.p & 0x04).toBe(0x04);
-    const pushedP = cpu.ram[0x100 + ((cpu.s + 1) & 0xff)];
-    expect(pushedP & 0x10).toBe(0); // B clear for IRQ
-    expect(pushedP & 0x20).toBe(0x20);
-    expect(cpu.ram[0x100 + ((cpu.s + 2) & 0xff)] | (cpu.ram[0x100 + ((cpu.s + 3) & 0xff)] << 8)).toBe(0x0200);
+describe('interrupt lines through the Cpu API', () => {
+  // Timing case by case, through a device, is in interrupts.test.ts; these are
+  // the API's own promises, in the flat loop (all pages RAM) and the debug loop.
+  it('a line asserted now is seen by the poll of the next instruction: it runs, then the IRQ (7 cycles, B clear, I set)', () => {
+    for (const debug of [false, true]) {
+      const cpu = machine([NOP, NOP, NOP]);
+      cpu.p = 0x20;
+      cpu.irq = 1;
+      const step = () => (debug ? cpu.step() : cpu.run(1));
+      step(); // the NOP: its poll (cycle 0) sees the line asserted in cycle 0
+      expect(cpu.pc).toBe(0x0201);
+      step(); // the IRQ
+      expect({ pc: cpu.pc, cycles: cpu.cycles, i: cpu.p & 0x04 }).toEqual({ pc: 0x0300, cycles: 2 + 7, i: 0x04 });
+      const pushedP = cpu.ram[0x100 + ((cpu.s + 1) & 0xff)];
+      expect(pushedP & 0x30).toBe(0x20); // B clear for IRQ
+      expect(cpu.ram[0x100 + ((cpu.s + 2) & 0xff)] | (cpu.ram[0x100 + ((cpu.s + 3) & 0xff)] << 8)).toBe(0x0201);
+    }
   });
 
-  it('a masked IRQ is not taken', () => {
-    const cpu = machine([NOP, NOP, NOP]);
+  it('a line asserted two cycles back is taken at once; one scheduled ahead waits for its cycle', () => {
+    const early = machine([NOP, NOP]);
+    early.p = 0x20;
+    early.cycles = 100;
+    early.setIrq(3, true, 98);
+    expect(early.irqSince).toBe(98);
+    early.run(1);
+    expect(early.pc).toBe(0x0300);
+
+    const later = machine([INX, INX, INX, INX, INX, 0x4c, 0x05, 0x02]);
+    later.p = 0x20;
+    later.stopOnSelfLoop = true;
+    later.setIrq(0, true, 5); // INX 0-1, 2-3, 4-5: the third one's poll (cycle 4) does not see it, the fourth's (6) does
+    expect(later.run(100)).toBe(ExitReason.SelfLoop);
+    expect({ x: later.x, pc: later.pc, returnTo: later.ram[0x1fc] }).toEqual({ x: 4, pc: 0x0300, returnTo: 0x04 });
+  });
+
+  it('sources share one line, asserted since the first of them', () => {
+    const cpu = machine([INX]);
+    cpu.cycles = 100;
+    cpu.setIrq(0, true, 90);
+    cpu.setIrq(1, true, 95);
+    cpu.setIrq(0, false, 96);
+    expect({ irq: cpu.irq, since: cpu.irqSince }).toEqual({ irq: 2, since: 90 });
+    cpu.setIrq(1, false); // released at 100
+    cpu.setIrq(2, true, 99); // a source that came before the release: the line never went up
+    expect(cpu.irqSince).toBe(90);
+    cpu.setIrq(2, false, 100);
+    cpu.cycles = 110;
+    cpu.setIrq(2, true); // asserted anew
+    expect(cpu.irqSince).toBe(110);
+  });
+
+  it('a release is seen two cycles later too: an IRQ the poll saw is taken, one released before the poll is not', () => {
+    for (const [releasedAt, taken] of [[1, true], [0, false]] as const) {
+      const cpu = machine([INX, INX, INX, 0x4c, 0x03, 0x02]);
+      cpu.p = 0x20;
+      cpu.stopOnSelfLoop = true;
+      cpu.setIrq(0, true, 0);
+      cpu.run(2); // INX: its poll in cycle 0
+      cpu.setIrq(0, false, releasedAt);
+      expect(cpu.run(100)).toBe(ExitReason.SelfLoop);
+      expect({ releasedAt, pc: cpu.pc }).toEqual({ releasedAt, pc: taken ? 0x0300 : 0x0203 });
+    }
+  });
+
+  it('an NMI edge is taken with I set, once, and one pending edge absorbs another', () => {
+    const cpu = machine([INX, INX, INX, INX]);
+    cpu.ram.set([RTI], 0x0380);
+    cpu.p = 0x24;
+    cpu.nmi(0);
+    cpu.nmi(1);
+    expect(cpu.nmiPending).toBe(true);
+    cpu.run(2); // INX, then the NMI
+    cpu.run(1);
+    expect(cpu.pc).toBe(0x0380);
+    expect(cpu.nmiPending).toBe(false);
+    cpu.run(100);
+    expect(cpu.x).toBe(4);
+  });
+
+  it('the CLI delay holds across a run boundary; SEI lets a pending IRQ in once, with I set in the pushed P', () => {
+    const cli = machine([CLI, INX, INX, INX]);
+    cli.p = 0x24;
+    cli.irq = 1;
+    cli.run(1); // CLI, then the run ends
+    cli.run(1); // INX still runs: the poll during CLI saw I set
+    expect(cli.x).toBe(1);
+    cli.run(1);
+    expect(cli.pc).toBe(0x0300);
+
+    const sei = machine([SEI, INX]);
+    sei.p = 0x20;
+    sei.irq = 1;
+    sei.run(1); // SEI: its poll saw I clear and the line
+    sei.run(1);
+    expect(sei.pc).toBe(0x0300);
+    expect(sei.ram[0x100 + ((sei.s + 1) & 0xff)] & 0x04).toBe(0x04);
+    expect(sei.x).toBe(0);
+  });
+
+  it('setting P from the host sets the I flag the next poll sees', () => {
+    const cpu = machine([INX, INX]);
     cpu.p = 0x24;
     cpu.irq = 1;
-    cpu.run(6);
-    expect(cpu.pc).toBe(0x0203);
+    cpu.run(2);
+    cpu.p = 0x20;
+    cpu.run(1);
+    expect(cpu.pc).toBe(0x0300);
   });
 
   it('BRK pushes P with B set and returns past its padding byte', () => {
@@ -55,93 +143,10 @@ describe('interrupts', () => {
     expect(cpu.pc).toBe(0x0202);
   });
 
-  it('CLI lets one more instruction run before a pending IRQ is taken', () => {
-    const cpu = machine([CLI, INX, INX, INX]);
-    cpu.p = 0x24;
-    cpu.irq = 1;
-    cpu.step(); // CLI
-    expect(cpu.pc).toBe(0x0201);
-    cpu.step(); // INX still runs: the poll during CLI saw I set
-    expect(cpu.pc).toBe(0x0202);
-    expect(cpu.x).toBe(1);
-    cpu.step(); // now the IRQ
-    expect(cpu.pc).toBe(0x0300);
-  });
-
-  it('the CLI delay holds across a run boundary when the IRQ arrives after the run', () => {
-    const cpu = machine([CLI, INX, INX, INX]);
-    cpu.p = 0x24;
-    cpu.run(1); // CLI, then the run ends
-    cpu.irq = 1;
-    cpu.run(1);
-    expect(cpu.x).toBe(1); // INX ran first
-    cpu.run(1);
-    expect(cpu.pc).toBe(0x0300);
-  });
-
-  it('an IRQ arriving right after SEI is still taken, with I set in the pushed P', () => {
-    const cpu = machine([SEI, INX]);
-    cpu.p = 0x20;
-    cpu.run(1); // SEI
-    cpu.irq = 1;
-    cpu.run(1);
-    expect(cpu.pc).toBe(0x0300);
-    expect(cpu.ram[0x100 + ((cpu.s + 1) & 0xff)] & 0x04).toBe(0x04);
-    expect(cpu.x).toBe(0);
-  });
-
-  it('PLP changes I with the same one-instruction delay; RTI without', () => {
-    const plp = machine([0xa9, 0x20, 0x48, 0x28, INX, INX]); // LDA #$20; PHA; PLP; INX; INX
-    plp.p = 0x24;
-    plp.irq = 1;
-    plp.run(2 + 3 + 4); // through PLP
-    expect(plp.pc).toBe(0x0204);
-    plp.step();
-    expect(plp.x).toBe(1);
-    plp.step();
-    expect(plp.pc).toBe(0x0300);
-
-    // RTI restoring I=0 lets the IRQ in before the next instruction.
-    const rti = machine([0x40]);
-    rti.ram.set([0x20, 0x10, 0x04], 0x1fd); // stack: P=$20, PC=$0410
-    rti.s = 0xfc;
-    rti.p = 0x24;
-    rti.irq = 1;
-    rti.step(); // RTI
-    expect(rti.pc).toBe(0x0410);
-    rti.step();
-    expect(rti.pc).toBe(0x0300);
-  });
-
-  it('an NMI interrupts an IRQ handler, once per edge, and returns into it', () => {
-    const cpu = machine([NOP, NOP]);
-    cpu.ram.set([INX, INX, INX, RTI], 0x0300); // IRQ handler
-    cpu.ram.set([0xc8, RTI], 0x0380); // NMI handler: INY; RTI
-    cpu.p = 0x20;
-    cpu.irq = 1;
-    cpu.step(); // IRQ taken
-    expect(cpu.pc).toBe(0x0300);
-    cpu.step(); // INX
-    cpu.nmi();
-    cpu.step(); // NMI taken, though I is set
-    expect(cpu.pc).toBe(0x0380);
-    cpu.step(); // INY
-    cpu.step(); // RTI back into the IRQ handler
-    expect(cpu.pc).toBe(0x0301);
-    expect(cpu.y).toBe(1);
-    cpu.irq = 0;
-    cpu.run(20);
-    expect(cpu.y).toBe(1); // one edge, one NMI
-  });
-
-  it('the 65C02 clears D on interrupts; the NMOS part keeps it', () => {
-    for (const [model, d] of [['6502', 0x08], ['65c02', 0]] as const) {
-      const cpu = machine([NOP], 0x0200, model);
-      cpu.p = 0x28;
-      cpu.irq = 1;
-      cpu.step();
-      expect(cpu.p & 0x08, model).toBe(d);
-    }
+  it('rejects interrupt cycles that are not whole non-negative numbers', () => {
+    const cpu = machine([NOP]);
+    expect(() => cpu.setIrq(0, true, -1)).toThrow(/interrupt cycle -1/);
+    expect(() => cpu.nmi(1.5)).toThrow(/interrupt cycle 1.5/);
   });
 });
 
@@ -175,16 +180,30 @@ describe('halts and waits', () => {
     const c = cpu.cycles;
     expect(cpu.run(50)).toBe(ExitReason.Wai);
     expect(cpu.cycles).toBe(c + 50);
-    cpu.irq = 1;
-    cpu.step();
+    cpu.irq = 1; // seen two cycles from now: the interrupt sequence starts then
+    cpu.run(9);
     expect(cpu.pc).toBe(0x0300);
+    expect(cpu.cycles).toBe(c + 50 + 2 + 7);
 
     const masked = machine([0xcb, INX], 0x0200, '65c02');
     masked.p = 0x24;
     expect(masked.run(100)).toBe(ExitReason.Wai);
     masked.irq = 1;
-    masked.step();
+    masked.run(3);
     expect(masked.x).toBe(1);
+  });
+
+  it('WAI with a line scheduled ahead idles until its poll sees it, inside one run or across runs', () => {
+    for (const budget of [1000, 4, 1]) {
+      const cpu = machine([0xcb, INX], 0x0200, '65c02');
+      cpu.p = 0x20;
+      cpu.stopOnSelfLoop = true;
+      cpu.setIrq(0, true, 40); // seen from cycle 42
+      let reason;
+      while ((reason = cpu.run(budget)) === ExitReason.Budget);
+      // The sequence in cycles 42-48, the handler's JMP * once.
+      expect({ budget, reason, pc: cpu.pc, cycles: cpu.cycles }).toEqual({ budget, reason: ExitReason.SelfLoop, pc: 0x0300, cycles: 42 + 7 + 3 });
+    }
   });
 });
 

@@ -90,6 +90,18 @@ describe('VM states', () => {
     while (host.busy) host.runRound();
     expect(host.state(sim)).toBe('halted');
     expect(events).toContainEqual({ type: 'state', vm: 'sim', state: 'halted', reason: 'exit', exitCode: 0, error: undefined });
+
+    // A board whose ACIA throws when the guest reads it (LDA $C000).
+    const broken = await host.create({ profile: 'board', rom: romOf([0xad, 0x00, 0xc0, 0x4c, 0x00, 0xe0]) }, { id: 'broken' });
+    const internals = host as unknown as { vm(id: string): { built: { machine: { devices: Array<{ read?: unknown }> } } } };
+    internals.vm(broken).built.machine.devices[0].read = () => {
+      throw new Error('device on fire');
+    };
+    host.start(broken);
+    while (host.busy) host.runRound();
+    expect(host.state(broken)).toBe('faulted');
+    expect(events).toContainEqual({ type: 'state', vm: 'broken', state: 'faulted', reason: 'fault', exitCode: null, error: 'device on fire' });
+    expect(() => host.resume(broken)).toThrow(VmStateError);
   });
 });
 
@@ -256,29 +268,34 @@ describe('scheduling', () => {
     expect(cycles[0]).toBeGreaterThanOrEqual(50 * QUANTUM);
   });
 
-  it('holds a VM to its cap in cycles per second', async () => {
+  // The rounds below are given their time (runRound(now), in ms): the rates are checked exactly, not on a wall clock.
+  it('holds a VM to its cap in cycles per second, no more and no less, while an uncapped one takes the rest', async () => {
     const host = new VmHost();
     const capped = await host.create({ profile: 'raw', image: Uint8Array.from([0xe8, 0x4c, 0x00, 0x02]), load: 0x200, start: 0x200 }, { schedule: { cap: 2_000_000 } });
     const free = await host.create({ profile: 'raw', image: Uint8Array.from([0xe8, 0x4c, 0x00, 0x02]), load: 0x200, start: 0x200 });
     host.start(capped);
     host.start(free);
-    const t0 = performance.now();
-    while (performance.now() - t0 < 60) host.runRound();
-    const elapsed = performance.now() - t0;
-    expect(host.metrics(capped).cycles).toBeLessThanOrEqual((elapsed / 1000) * 2_000_000 + 10);
-    expect(host.metrics(free).cycles).toBeGreaterThan(host.metrics(capped).cycles);
+    for (let ms = 0; ms <= 60; ms += 0.5) host.runRound(ms);
+    const allowed = 0.06 * 2_000_000;
+    expect(host.metrics(capped).cycles).toBeGreaterThanOrEqual(allowed - 5); // an instruction at most short
+    expect(host.metrics(capped).cycles).toBeLessThanOrEqual(allowed + 5); // and at most one over
+    expect(host.metrics(free).cycles).toBeGreaterThanOrEqual(121 * QUANTUM);
   });
 
-  it('paces a VM at a clock rate', async () => {
+  it('paces a VM at a clock rate: as many cycles as the time allows, and idles between', async () => {
     const host = new VmHost();
     const id = await host.create({ profile: 'raw', image: Uint8Array.from([0xe8, 0x4c, 0x00, 0x02]), load: 0x200, start: 0x200 }, { schedule: { clockHz: 1_000_000 } });
     host.start(id);
-    const t0 = performance.now();
-    while (performance.now() - t0 < 50) host.runRound();
-    const cycles = host.metrics(id).cycles;
-    const elapsed = performance.now() - t0;
-    expect(cycles).toBeLessThanOrEqual((elapsed / 1000) * 1_000_000 + 10);
-    expect(cycles).toBeGreaterThan(0);
+    for (let ms = 0; ms <= 50; ms += 1) {
+      host.runRound(ms);
+      const due = ms * 1000;
+      expect(host.metrics(id).cycles).toBeGreaterThanOrEqual(due - 5);
+      expect(host.metrics(id).cycles).toBeLessThanOrEqual(due + 5);
+    }
+    const round = host.runRound(50); // nothing is due yet at the same moment
+    expect(round.cycles).toBe(0);
+    expect(round.idleMs).toBeGreaterThan(0);
+    expect(round.idleMs).toBeLessThanOrEqual(0.01);
   });
 });
 

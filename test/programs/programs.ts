@@ -29,4 +29,8 @@ export const PROGRAMS: TestProgram[] = [
   { name: 'sieve', source: 'sieve.c', target: 'sim6502' },
   { name: 'hello', source: 'hello.s', target: 'sim6502' },
   { name: 'newcalls', source: 'newcalls.s', target: 'sim6502', files: true, sim65: false },
+  // sim65 2.19 has no lseek ($FFF1), nor a quota or a sandbox to race.
+  { name: 'seek32', source: 'seek32.c', target: 'sim6502', files: true, sim65: false },
+  { name: 'fill', source: 'fill.c', target: 'sim6502', files: true, sim65: false },
+  { name: 'race', source: 'race.c', target: 'sim6502', files: true, sim65: false },
 ];

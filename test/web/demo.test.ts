@@ -262,7 +262,7 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
     };
     expect(await fields('py65')).toEqual({
       title: findMachine('py65')!.title,
-      fields: ['Program [file:machine-program]', 'Load at [text:machine-load]', 'Start [text:machine-start]', 'CPU 650265C02 [select-one:machine-cpu]'],
+      fields: ['Program [file:machine-program]', 'Load at [text:machine-load]', 'Start [text:machine-start]', 'CPU 650265C02R65C02 [select-one:machine-cpu]'],
     });
     expect((await fields('apple1')).fields).toEqual(['the Woz Monitor ROM, 256 bytes for $FF00-$FFFF [file:machine-rom-ff00]', 'Program (optional) [file:machine-program]', 'Load at [text:machine-load]']);
     expect((await fields('eater')).fields).toEqual(["ROM: a ROM image (Ben Eater's 32 KiB Wozmon + BASIC: eater.bin), 32 KiB for $8000-$FFFF [file:machine-program]"]);
