@@ -30,7 +30,7 @@ function oneLine(r: { code: number; stdout: string; stderr: string }, message: R
   expect(r.stderr).toMatch(message);
 }
 
-const COMMANDS = ['run', 'machines', 'disasm', 'asm', 'link', 'bench', 'serve'];
+const COMMANDS = ['run', 'machines', 'disasm', 'asm', 'link', 'monitor', 'dap', 'bench', 'serve'];
 
 describe('help', () => {
   it.each(COMMANDS)('%s --help, -h and help %s print the command\'s usage', async (command) => {
@@ -78,6 +78,9 @@ describe('parser mistakes, each one plain line', () => {
     [['serve', '--port', '-1'], /--port: -1 is negative/],
     [['serve', '--port', '70000'], /--port: 70000 is out of range \(give 0 to 65535\)/],
     [['serve', '--bind', 'x'], /serve: unknown option --bind/],
+    [['monitor', '--frob'], /monitor: unknown option --frob/],
+    [['dap', '--port'], /^hyper6502: --port needs a value\n$/],
+    [['dap', 'prog.prg'], /dap takes no arguments/],
   ])('%j', async (argv, message) => {
     oneLine(await cli(...argv), message);
   });
