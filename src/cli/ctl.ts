@@ -6,11 +6,10 @@
 // returns the exit code: 0, 1 when the host refused (its message on
 // stderr), 2 for a mistake on the command line.
 
-import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { UsageError } from './args.js';
+import { UsageError, parseNumber, parseOptions } from './args.js';
 import type { CliIo } from './run.js';
 import { HostClient, HostApiError } from '../host/client.js';
 import { readTokenFile } from '../host/auth.js';
@@ -40,7 +39,9 @@ Commands:
   migrate ID --to URL [--to-token-file FILE]
                                moves a running VM to the host at URL (its token from the
                                file, or this host's); prints one JSON line: id,
-                               downtimeMs, totalMs, rounds, bytes`;
+                               downtimeMs, totalMs, rounds, bytes
+
+  -h, --help                   this text`;
 
 const OPTIONS = {
   host: { type: 'string' },
@@ -67,13 +68,14 @@ async function token(file: string | undefined, what: string): Promise<string> {
 }
 
 export async function ctlCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, strict: true, allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseOptions('ctl', argv, OPTIONS);
   if (values.help) {
     io.stdout(CTL_USAGE + '\n');
     return 0;
   }
   const [command, ...args] = positionals;
   if (!command) throw new UsageError('ctl needs a command (hyper6502 ctl --help)');
+  const quiet = values['quiet-ms'] === undefined ? 300 : parseNumber(values['quiet-ms'], '--quiet-ms', 600_000);
   const want = (n: number, usage: string) => {
     if (args.length !== n) throw new UsageError(`usage: hyper6502 ctl ${command} ${usage}`);
   };
@@ -139,8 +141,6 @@ export async function ctlCommand(argv: string[], io: CliIo): Promise<number> {
       }
       case 'console': {
         want(1, 'ID');
-        const quiet = values['quiet-ms'] === undefined ? 300 : Number(values['quiet-ms']);
-        if (!(quiet >= 0 && quiet <= 600_000)) throw new UsageError('--quiet-ms takes milliseconds, 0 to 600000');
         return await attachConsole(client, args[0], io, quiet);
       }
       default:

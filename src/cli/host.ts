@@ -6,8 +6,7 @@
 // prints the token when it made one, then `listening on URL`, and serves
 // until SIGINT or SIGTERM. `hyper6502 ctl` is its client.
 
-import { parseArgs } from 'node:util';
-import { UsageError, parseNumber } from './args.js';
+import { UsageError, parseNumber, parseOptions } from './args.js';
 import type { CliIo } from './run.js';
 import { startHost, parseListen, isLoopback } from '../host/server.js';
 import { readTokenFile } from '../host/auth.js';
@@ -22,28 +21,27 @@ socket. Every request needs the token: Authorization: Bearer TOKEN. Without
 
   --workers N       worker threads for the VMs (default: one per core)
   --max-vms N       VMs at most (default 1000)
-  --max-body BYTES  the largest spec, snapshot or migration round taken (default 40 MiB)`;
+  --max-body BYTES  the largest spec, snapshot or migration round taken (default 40 MiB)
+  -h, --help        this text`;
 
 export async function hostCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      listen: { type: 'string' },
-      socket: { type: 'string' },
-      'token-file': { type: 'string' },
-      workers: { type: 'string' },
-      'max-vms': { type: 'string' },
-      'max-body': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseOptions('host', argv, {
+    listen: { type: 'string' },
+    socket: { type: 'string' },
+    'token-file': { type: 'string' },
+    workers: { type: 'string' },
+    'max-vms': { type: 'string' },
+    'max-body': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     io.stdout(HOST_USAGE + '\n');
     return 0;
   }
   if (positionals.length) throw new UsageError(`host takes no arguments (got ${positionals[0]})`);
+  const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
+  const maxVms = values['max-vms'] === undefined ? undefined : parseNumber(values['max-vms'], '--max-vms', 1_000_000);
+  const maxBody = values['max-body'] === undefined ? undefined : parseNumber(values['max-body'], '--max-body', 2 ** 31);
   if (values.listen !== undefined && values.socket !== undefined) throw new UsageError('host listens on --listen or on --socket, not both');
   if (values.listen !== undefined) {
     let host: string;
@@ -62,9 +60,6 @@ export async function hostCommand(argv: string[], io: CliIo): Promise<number> {
       throw new UsageError((err as Error).message);
     }
   }
-  const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
-  const maxVms = values['max-vms'] === undefined ? undefined : parseNumber(values['max-vms'], '--max-vms', 1_000_000);
-  const maxBody = values['max-body'] === undefined ? undefined : parseNumber(values['max-body'], '--max-body', 2 ** 31);
   let host;
   try {
     host = await startHost({ listen: values.listen, socket: values.socket, token, workers, maxVms, maxBody });
