@@ -204,6 +204,7 @@ async function attachConsole(client: HostClient, id: string, io: CliIo, quietMs:
       io.stderr(`hyper6502 ctl: console: ${err.message}\n`);
       code = 1;
     });
+    ws.resume();
     if (!stdin) return;
     if (raw) stdin.setRawMode!(true);
     let escape = false;

@@ -5,7 +5,8 @@
 //   const host = new HostClient('http://127.0.0.1:6502', token);   // or 'unix:/run/hyper6502.sock'
 //   const { id } = await host.json<{ id: string }>('POST', '/vms', specJson);
 //   const bytes = await host.bytes('GET', `/vms/${id}/snapshot`);
-//   const ws = await host.socket(`/vms/${id}/console`);          // a WebSocket (ws)
+//   const ws = await host.socket(`/vms/${id}/console`);          // a WebSocket (ws), paused:
+//   ws.on('message', ...); ws.resume();
 // A reply that is not 2xx rejects with a HostApiError carrying the status
 // and the host's message.
 
@@ -91,8 +92,10 @@ export class HostClient {
   }
 
   /**
-   * A WebSocket on `path`; a refusal (401, 404, ...) rejects with the host's
-   * status and message. `unmasked` sends frames with a zero mask, which both
+   * A WebSocket on `path`, paused: what came with the handshake (a console's
+   * backlog) waits until the caller has its listeners on and calls
+   * `ws.resume()`. A refusal (401, 404, ...) rejects with the host's status
+   * and message. `unmasked` sends frames with a zero mask, which both
    * ends then skip: masking protects browsers' proxies from crafted frames,
    * and costs a pass over every byte a migration sends.
    */
@@ -102,7 +105,10 @@ export class HostClient {
       ...(options.unmasked ? { generateMask: (mask: Buffer) => void mask.fill(0) } : {}),
     });
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(ws));
+      ws.once('open', () => {
+        ws.pause();
+        resolve(ws);
+      });
       ws.once('unexpected-response', (_req, res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

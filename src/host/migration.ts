@@ -79,6 +79,7 @@ class Link {
     };
     ws.on('close', (code: number, reason: Buffer) => end(`the connection closed (${code}${reason.length ? `: ${reason}` : ''})`));
     ws.on('error', (err: Error) => end(`the connection failed: ${err.message}`));
+    ws.resume();
   }
 
   next(ms: number): Promise<{ data: Buffer; binary: boolean }> {

@@ -57,6 +57,7 @@ function consoleLog() {
       const ws = await h.client.socket(`/vms/${id}/console`);
       const i = parts.push('') - 1;
       ws.on('message', (d: Buffer, binary: boolean) => binary && (parts[i] += d.toString('latin1')));
+      ws.resume();
       return ws;
     },
     get text() {
@@ -199,6 +200,7 @@ describe('live migration', () => {
       const ws = await b.client.socket('/migrations');
       const replies: Array<Record<string, unknown>> = [];
       ws.on('message', (d: Buffer) => replies.push(JSON.parse(d.toString())));
+      ws.resume();
       for (const f of frames) ws.send(f instanceof Uint8Array ? f : JSON.stringify(f));
       if (refused) {
         await new Promise((r) => ws.once('close', r));
