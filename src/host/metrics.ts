@@ -6,6 +6,7 @@
 //   res.end(prometheusText(m));                      // text/plain; version=0.0.4
 
 import type { VmMetrics } from '../hypervisor/vm-host.js';
+import { poolMetrics } from '../hypervisor/hypervisor.js';
 import type { HostVms } from './vms.js';
 
 /** What the host counts of its own. */
@@ -58,15 +59,16 @@ export async function collectMetrics(vms: HostVms, counters: HostCounters, incom
   );
   const list = entries.filter((e): e is VmEntry => e !== null);
   const { startedAt, ...counted } = counters;
+  const pool = poolMetrics(list, vms.hv.workerCount);
   const host: HostMetrics['host'] = {
     uptimeSeconds: (performance.now() - startedAt) / 1000,
     workers: vms.hv.workerCount,
     vms: vms.count,
     vmsByState: {},
-    cycles: 0,
-    instructions: 0,
-    mhz: 0,
-    exits: {},
+    cycles: pool.cycles,
+    instructions: pool.instructions,
+    mhz: pool.mhz,
+    exits: pool.exits,
     consoleClients: 0,
     consoleDropped: 0,
     rssBytes: process.memoryUsage.rss(),
@@ -76,12 +78,8 @@ export async function collectMetrics(vms: HostVms, counters: HostCounters, incom
   };
   for (const rec of vms.list()) host.vmsByState[rec.vm.state] = (host.vmsByState[rec.vm.state] ?? 0) + 1;
   for (const m of list) {
-    host.cycles += m.cycles;
-    host.instructions += m.instructions;
-    host.mhz += m.mhz;
     host.consoleClients += m.consoleClients;
     host.consoleDropped += m.consoleDropped;
-    for (const [k, v] of Object.entries(m.exits)) host.exits[k] = (host.exits[k] ?? 0) + v;
   }
   return { host, vms: list };
 }

@@ -188,6 +188,23 @@ export interface PoolMetrics {
   perWorker: Array<{ vms: number; cycles: number }>;
 }
 
+/** The sums of VMs' metrics, each with the worker it runs on (of `workers`): what Hypervisor.metrics() says. */
+export function poolMetrics(vms: Array<VmMetrics & { worker: number }>, workers: number): PoolMetrics {
+  const pool: PoolMetrics = { vms: 0, cycles: 0, instructions: 0, exits: {}, dirtyPages: 0, snapshotBytes: 0, mhz: 0, perWorker: Array.from({ length: workers }, () => ({ vms: 0, cycles: 0 })) };
+  for (const m of vms) {
+    pool.vms++;
+    pool.cycles += m.cycles;
+    pool.instructions += m.instructions;
+    pool.dirtyPages += m.dirtyPages;
+    pool.snapshotBytes += m.snapshotBytes;
+    pool.mhz += m.mhz;
+    for (const [k, v] of Object.entries(m.exits)) pool.exits[k] = (pool.exits[k] ?? 0) + v;
+    pool.perWorker[m.worker].vms++;
+    pool.perWorker[m.worker].cycles += m.cycles;
+  }
+  return pool;
+}
+
 /** What went wrong around the VMs that nothing else reports: a listener that threw, a worker that died. */
 export type HypervisorErrorListener = (error: Error, about: { vm?: string; worker?: number }) => void;
 
@@ -468,21 +485,7 @@ export class Hypervisor {
         }
       }),
     );
-    const pool: PoolMetrics = { vms: 0, cycles: 0, instructions: 0, exits: {}, dirtyPages: 0, snapshotBytes: 0, mhz: 0, perWorker: this.channels.map(() => ({ vms: 0, cycles: 0 })) };
-    for (const entry of all) {
-      if (!entry) continue;
-      const { worker, m } = entry;
-      pool.vms++;
-      pool.cycles += m.cycles;
-      pool.instructions += m.instructions;
-      pool.dirtyPages += m.dirtyPages;
-      pool.snapshotBytes += m.snapshotBytes;
-      pool.mhz += m.mhz;
-      for (const [k, v] of Object.entries(m.exits)) pool.exits[k] = (pool.exits[k] ?? 0) + v;
-      pool.perWorker[worker].vms++;
-      pool.perWorker[worker].cycles += m.cycles;
-    }
-    return pool;
+    return poolMetrics(all.flatMap((e) => (e ? [{ ...e.m, worker: e.worker }] : [])), this.channels.length);
   }
 
   /** Ends the workers; every call still waiting rejects, and every call after this rejects at once. */
