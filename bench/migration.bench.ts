@@ -1,6 +1,7 @@
 // Live migration between two host processes on loopback: downtime (the
 // VM's pause, from its stop on the source to the target's word that it runs
-// there) and total time, with the pre-copy rounds and the bytes sent.
+// there) and total time, with the pre-copy rounds and the bytes sent; and
+// the API's request latency (a request's round trip as a client sees it).
 //
 // How to run this: `npm run bench:migration` (= npx tsx bench/migration.bench.ts),
 // after `npm run build` (it runs dist/cli/main.js host). Options: --quick.
@@ -60,9 +61,40 @@ async function migrations(name: string, spec: object, goals?: { downtimeMs: numb
   console.log(`  pre-copy rounds: ${Math.min(...rounds)}-${Math.max(...rounds)} (median ${median(rounds)}); bytes sent: median ${median(bytes).toLocaleString('en')} (${Math.min(...bytes).toLocaleString('en')}-${Math.max(...bytes).toLocaleString('en')})\n`);
 }
 
+/** Each request's round trip, from the client's call to its parsed reply, on a host that runs a busy VM. */
+async function latencies() {
+  const h = hosts[0];
+  const { id: busy } = await h.client.json<{ id: string }>('POST', '/vms', specToJson(GUESTS.busy));
+  await h.client.json('POST', `/vms/${busy}/start`);
+  const { id } = await h.client.json<{ id: string }>('POST', '/vms', specToJson(GUESTS.echo));
+  await h.client.json('POST', `/vms/${id}/start`);
+  const spec = specToJson(GUESTS.echo);
+  const requests: Array<[string, () => Promise<unknown>, (() => Promise<unknown>)?]> = [
+    ['GET /vms/{id}', () => h.client.json('GET', `/vms/${id}`)],
+    ['GET /vms (2 VMs)', () => h.client.json('GET', '/vms')],
+    ['POST /vms/{id}/pause, then resume', async () => (await h.client.json('POST', `/vms/${id}/pause`), h.client.json('POST', `/vms/${id}/resume`))],
+    ['POST /vms, then DELETE it', async () => h.client.json('DELETE', `/vms/${(await h.client.json<{ id: string }>('POST', '/vms', spec)).id}`)],
+    ['GET /metrics', () => h.client.json('GET', '/metrics')],
+    ['GET /vms/{id}/snapshot (paused)', () => h.client.bytes('GET', `/vms/${id}/snapshot`), () => h.client.json('POST', `/vms/${id}/pause`)],
+  ];
+  console.log(`API request latency (${COUNT * 5} of each after ${WARM} to warm up; a busy VM on the host):`);
+  for (const [name, call, before] of requests) {
+    await before?.();
+    const times: number[] = [];
+    for (let i = 0; i < WARM + COUNT * 5; i++) {
+      const t0 = performance.now();
+      await call();
+      if (i >= WARM) times.push(performance.now() - t0);
+    }
+    console.log(`  ${name.padEnd(34)} median ${median(times).toFixed(2)} ms, 90% under ${pct(times, 0.9).toFixed(2)} ms`);
+  }
+  for (const vm of [busy, id]) await h.client.json('DELETE', `/vms/${vm}`);
+}
+
 try {
   await migrations('an idle guest (py65, waiting at its prompt)', GUESTS.echo);
   await migrations('a 64 KiB guest dirtying every page', GUESTS.busy, { downtimeMs: 1, totalMs: 20 });
+  await latencies();
 } finally {
   await stopHosts();
 }
