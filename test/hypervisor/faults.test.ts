@@ -63,8 +63,8 @@ describe('a worker that is stuck or exits on its own', () => {
   // The real worker, wedged or ended by a peek of $DEAD or $0BAD (test/hypervisor/fixtures).
   const worker = new URL('./fixtures/faulty-worker.mjs', import.meta.url);
   const cases: Array<[string, number, RegExp]> = [
-    ['stuck (no replies, no heartbeats)', 0xdead, /hyper6502 worker 0 stopped answering for \d+ ms/],
-    ['exiting', 0x0bad, /hyper6502 worker 0 exited \(code 7\)/],
+    ['stuck (no replies, no heartbeats)', 0xdead, /^hyper6502 worker 0 stopped answering for \d+ ms/],
+    ['exiting', 0x0bad, /^hyper6502 worker 0 exited \(code 7\)/],
   ];
   for (const [what, address, reason] of cases) {
     it(`${what}: its VMs fault with the reason, the call rejects naming the worker, a new worker takes its place`, async () => {
