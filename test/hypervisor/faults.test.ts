@@ -81,6 +81,7 @@ describe('a worker that is stuck or exits on its own', () => {
         expect(victim.state).toBe('faulted');
         expect(errors.some((e) => reason.test(e))).toBe(true);
         await expect(victim.metrics()).rejects.toThrow(WorkerError);
+        await expect(victim.metrics()).rejects.toThrow(reason); // named once: "hyper6502 worker 0 ..."
         // The other worker's VM never noticed; worker 0 is replaced and runs VMs again.
         expect((await other.metrics()).state).toBe('running');
         let fresh: Vm | null = null;
