@@ -64,10 +64,17 @@ class WorkerChannel {
     private readonly onDeath: (channel: WorkerChannel) => void,
   ) {}
 
-  /** Wires the channel to its worker; resolves once the worker says it is ready. */
+  /** Wires the channel to its worker; resolves once the worker says it is ready. Calls made before wait until then. */
   open(start: (receive: (m: unknown) => void) => Promise<{ post: (m: HostMessage, transfer: ArrayBuffer[]) => void; close: () => Promise<void> }>, waitReady: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
       let ready = !waitReady;
+      let opened: { post: (m: HostMessage, transfer: ArrayBuffer[]) => void } | null = null;
+      const wire = () => {
+        if (!ready || !opened) return;
+        this.postFn = opened.post;
+        for (const [m, t] of this.early.splice(0)) opened.post(m, t);
+        resolve();
+      };
       const receive = (m: unknown) => {
         this.lastHeard = performance.now();
         const msg = m as WorkerMessage | { died: string };
@@ -78,16 +85,15 @@ class WorkerChannel {
         }
         if ('ready' in msg) {
           ready = true;
-          return resolve();
+          return wire();
         }
         this.receive(msg);
       };
       start(receive).then(
-        (opened) => {
-          this.postFn = opened.post;
-          this.closeFn = opened.close;
-          for (const [m, t] of this.early.splice(0)) opened.post(m, t);
-          if (ready) resolve();
+        (o) => {
+          opened = o;
+          this.closeFn = o.close;
+          wire();
         },
         (err) => reject(new WorkerError(this.index, `did not start: ${(err as Error).message}`)),
       );
@@ -168,7 +174,7 @@ function reviveError(e: { name: string; message: string; code?: string; vm?: str
 export interface HypervisorOptions {
   /** Worker threads (default: one per core, at most MAX_WORKERS); 0 runs every VM on the calling thread. */
   workers?: number;
-  /** A worker that says nothing for this long while it has calls or running VMs is stopped and replaced (default WATCHDOG_MS). */
+  /** A worker that says nothing for this long while it has calls or running VMs is stopped and replaced (default WATCHDOG_MS; at least 4 heartbeats, 2000). */
   watchdogMs?: number;
   /** The Wasm core (default: hyper6502.wasm of the package or next to the browser bundle); compiled here once, handed to every worker. */
   wasm?: CoreSource;
@@ -230,7 +236,8 @@ export class Hypervisor {
     const workers = options.workers ?? Math.min(MAX_WORKERS, await defaultWorkerCount());
     if (!Number.isInteger(workers) || workers < 0 || workers > MAX_WORKERS) throw new RangeError(`workers must be a whole number from 0 to ${MAX_WORKERS}, got ${workers}`);
     const watchdogMs = options.watchdogMs ?? WATCHDOG_MS;
-    if (!(watchdogMs >= 100 && watchdogMs <= 3_600_000)) throw new RangeError(`watchdogMs must be from 100 to 3600000, got ${watchdogMs}`);
+    // A worker says something at least every HEARTBEAT_MS: a shorter watch would take a busy worker for a stuck one.
+    if (!(watchdogMs >= 4 * HEARTBEAT_MS && watchdogMs <= 3_600_000)) throw new RangeError(`watchdogMs must be from ${4 * HEARTBEAT_MS} to 3600000, got ${watchdogMs}`);
     let hv: Hypervisor | null = null;
     const onEvent = (e: VmEvent) => hv?.route(e);
     const onDeath = (c: WorkerChannel) => hv?.workerDied(c);
@@ -275,8 +282,7 @@ export class Hypervisor {
 
   /** A worker died: its VMs fault with the reason, and a new worker takes its place. */
   private workerDied(c: WorkerChannel) {
-    const reason = c.dead!.message;
-    for (const vm of this.vms.values()) if (vm.worker === c.index) vm.lost(reason);
+    for (const vm of this.vms.values()) if (vm.worker === c.index) vm.lost(c.dead!.cause);
     this.counts[c.index] = 0;
     this.report(c.dead!, { worker: c.index });
     if (this.closed) return;
@@ -549,7 +555,7 @@ export class Vm {
     if (this.lostReason) return;
     this.lostReason = reason;
     this.lostWorker = this.worker;
-    if (tell) this.receive({ type: 'state', vm: this.id, state: 'faulted', reason: 'fault', error: reason });
+    if (tell) this.receive({ type: 'state', vm: this.id, state: 'faulted', reason: 'fault', error: new WorkerError(this.worker, reason).message });
     for (const w of this.waiters.splice(0)) w.reject(new WorkerError(this.worker, reason));
   }
 

@@ -59,6 +59,48 @@ describe('a worker that dies', () => {
   });
 });
 
+describe('a worker that is stuck or exits on its own', () => {
+  // The real worker, wedged or ended by a peek of $DEAD or $0BAD (test/hypervisor/fixtures).
+  const worker = new URL('./fixtures/faulty-worker.mjs', import.meta.url);
+  const cases: Array<[string, number, RegExp]> = [
+    ['stuck (no replies, no heartbeats)', 0xdead, /^hyper6502 worker 0 stopped answering for \d+ ms/],
+    ['exiting', 0x0bad, /^hyper6502 worker 0 exited \(code 7\)/],
+  ];
+  for (const [what, address, reason] of cases) {
+    it(`${what}: its VMs fault with the reason, the call rejects naming the worker, a new worker takes its place`, async () => {
+      const hv = await Hypervisor.create({ workers: 2, watchdogMs: 2000, worker });
+      const errors: string[] = [];
+      hv.onError((e) => errors.push(e.message));
+      try {
+        const victim = await hv.createVm(BUSY, { worker: 0 });
+        const other = await hv.createVm(BUSY, { worker: 1 });
+        await Promise.all([victim.start(), other.start()]);
+        const t0 = performance.now();
+        await expect(victim.peek(address, 1)).rejects.toThrow(reason);
+        expect(performance.now() - t0).toBeLessThan(60_000); // the watchdog's 2 s, on a loaded machine
+        expect(victim.state).toBe('faulted');
+        expect(errors.some((e) => reason.test(e))).toBe(true);
+        await expect(victim.metrics()).rejects.toThrow(WorkerError);
+        await expect(victim.metrics()).rejects.toThrow(reason); // named once: "hyper6502 worker 0 ..."
+        // The other worker's VM never noticed; worker 0 is replaced and runs VMs again.
+        expect((await other.metrics()).state).toBe('running');
+        let fresh: Vm | null = null;
+        for (let i = 0; i < 100 && !fresh; i++) {
+          fresh = await hv.createVm(BUSY, { worker: 0 }).catch(() => null);
+          if (!fresh) await new Promise((r) => setTimeout(r, 100));
+        }
+        await fresh!.start();
+        await new Promise((r) => setTimeout(r, 50));
+        await fresh!.pause();
+        expect((await fresh!.metrics()).cycles).toBeGreaterThan(0);
+        expect(await fresh!.peek(0x200, 1)).toEqual(Uint8Array.of(0xe6)); // inc $10
+      } finally {
+        await hv.close();
+      }
+    });
+  }
+});
+
 describe('listeners that throw', () => {
   for (const workers of [0, 2]) {
     it(`are reported, and nothing else is affected (${workers} workers)`, async () => {
