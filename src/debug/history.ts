@@ -15,7 +15,9 @@
 // KEYFRAME_EVERY-th checkpoint has all 64 KiB), each device's saved state,
 // the console and the machine's run state. Going back restores the last
 // checkpoint before the target and runs forward to it; runs never use the
-// idle shortcut (skipping a spin would skip instruction boundaries). The
+// idle shortcut (skipping a spin would skip instruction boundaries); a run
+// forward over an edit (input, a change by the debugger: see edited) stops
+// where it was made and takes the machine as it left it. The
 // oldest checkpoints are dropped, a keyframe's group at a time, to stay under
 // `maxBytes`. Positions are counted in instructions, each the state right
 // after its instruction (an interrupt's entry belongs to the instruction
@@ -53,6 +55,8 @@ interface Checkpoint extends Position {
   console: Uint8Array;
   run: MachineRunState;
   bytes: number;
+  /** Taken by edited(): the machine was changed here from outside (input, the debugger), which re-execution does not do. */
+  edit?: boolean;
 }
 
 export interface HistoryCost {
@@ -71,6 +75,8 @@ export class History {
   private readonly checkpoints: Checkpoint[] = [];
   private bytes = 0;
   private sinceKeyframe = 0;
+  /** The checkpoint whose state the machine holds (it was just taken or restored, and nothing ran since). */
+  private holding?: Checkpoint;
 
   constructor(readonly machine: Machine, options: HistoryOptions = {}) {
     this.interval = options.interval ?? 50_000;
@@ -102,14 +108,27 @@ export class History {
   run(budget: number): MachineExit {
     const m = this.machine;
     const end = m.cpu.cycles + budget;
+    this.takeEdit();
     for (;;) {
       const last = this.checkpoints[this.checkpoints.length - 1];
       const due = last.cycles + this.interval;
-      // Behind the newest checkpoint (after going back), run up to it first: new history is recorded from there.
-      const stop = Math.min(end, m.cpu.cycles < last.cycles ? last.cycles : due);
+      // Behind the newest checkpoint (after going back), run up to it first, stopping at each edit on the way: new history is recorded from there.
+      const edit = m.cpu.cycles < last.cycles ? this.checkpoints.find((c) => c.edit && c.cycles > m.cpu.cycles) : undefined;
+      const stop = Math.min(end, edit ? edit.cycles : m.cpu.cycles < last.cycles ? last.cycles : due);
+      this.holding = undefined;
       const exit = m.run(Math.max(1, stop - m.cpu.cycles), { idle: 'off' });
       if (m.cpu.cycles >= due && m.cpu.cycles > last.cycles) this.checkpoint();
+      this.takeEdit();
       if (exit.reason !== 'budget' || m.cpu.cycles >= end) return exit;
+    }
+  }
+
+  /** Re-executed up to where an edit was made (input typed, a change by the debugger): the machine becomes what the edit made it. */
+  private takeEdit() {
+    const cpu = this.machine.cpu;
+    for (let k = this.lastBefore(cpu.instructions, true); k >= 0 && this.checkpoints[k].instructions === cpu.instructions; k--) {
+      const c = this.checkpoints[k];
+      if (c.edit && c.cycles === cpu.cycles && c !== this.holding) return this.restore(k);
     }
   }
 
@@ -117,7 +136,7 @@ export class History {
   edited() {
     const now = this.now;
     while (this.checkpoints.length && this.checkpoints[this.checkpoints.length - 1].instructions >= now.instructions) this.dropNewest();
-    this.checkpoint();
+    this.checkpoint(true);
   }
 
   /**
@@ -205,7 +224,7 @@ export class History {
     return lo;
   }
 
-  private checkpoint() {
+  private checkpoint(edit = false) {
     const m = this.machine;
     const cpu = m.cpu;
     const keyframe = this.checkpoints.length === 0 || this.sinceKeyframe >= KEYFRAME_EVERY - 1;
@@ -218,6 +237,7 @@ export class History {
       console: m.console.save(),
       run: m.saveRunState(),
       bytes: 0,
+      edit,
     };
     if (keyframe) {
       c.ram = cpu.ram.slice();
@@ -233,6 +253,7 @@ export class History {
     cpu.dirtyPages.fill(0);
     c.bytes = 200 + c.state.length + (c.ram?.length ?? 0) + (c.pages ? c.pages.bytes.length + c.pages.numbers.length : 0) + c.console.length + c.devices.reduce((n, d) => n + (d?.length ?? 0), 0);
     this.checkpoints.push(c);
+    this.holding = c;
     this.bytes += c.bytes;
     this.trim();
   }
@@ -276,6 +297,7 @@ export class History {
     m.console.load(c.console);
     m.loadRunState(c.run);
     cpu.dirtyPages.fill(0);
+    this.holding = c;
   }
 
   /** Runs forward to exactly `instructions` (never past it). */
