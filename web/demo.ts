@@ -254,7 +254,8 @@ function showDebugger(m: EmbeddedMachine) {
     if (follow) followedAt = r.instructions;
     sourceView.update(session, follow);
   }
-  $('run').textContent = m.isRunning ? 'Pause' : 'Run';
+  const run = m.isRunning ? 'Pause' : 'Run';
+  if ($('run').textContent !== run) $('run').textContent = run;
 }
 
 /** Sets a breakpoint on a source line (or the next one with code), or clears the one there. */
