@@ -7,7 +7,8 @@
 //   h.run(1_000_000);               // runs as machine.run does, recording
 //   h.seek(h.now.instructions - 1); // one instruction back: the state is exactly the one before
 //   h.searchBack((m) => m.cpu.pc === 0x1234);  // the last time PC was $1234, before now
-//   h.edited();                     // after the debugger or input changed the machine: the future is gone
+//   h.edited();                     // after the debugger changed the machine: the future is gone
+//   h.edited('input');              // the same after input came, which a run forward over it takes again
 //   h.cost();                       // { checkpoints, bytes, cycles, ... }
 //
 // Checkpoints are taken every `interval` cycles of new history: the core's
@@ -16,8 +17,9 @@
 // the console and the machine's run state. Going back restores the last
 // checkpoint before the target and runs forward to it; runs never use the
 // idle shortcut (skipping a spin would skip instruction boundaries); a run
-// forward over an edit (input, a change by the debugger: see edited) stops
-// where it was made and takes the machine as it left it. The
+// forward over input that came (see edited) stops where it came and takes
+// the machine as the input left it (a debugger's change of registers or
+// memory is not made again: going back and forward re-executes the program). The
 // oldest checkpoints are dropped, a keyframe's group at a time, to stay under
 // `maxBytes`. Positions are counted in instructions, each the state right
 // after its instruction (an interrupt's entry belongs to the instruction
@@ -55,7 +57,7 @@ interface Checkpoint extends Position {
   console: Uint8Array;
   run: MachineRunState;
   bytes: number;
-  /** Taken by edited(): the machine was changed here from outside (input, the debugger), which re-execution does not do. */
+  /** Taken by edited('input'): input came here, which re-execution does not bring. */
   edit?: boolean;
 }
 
@@ -112,7 +114,7 @@ export class History {
     for (;;) {
       const last = this.checkpoints[this.checkpoints.length - 1];
       const due = last.cycles + this.interval;
-      // Behind the newest checkpoint (after going back), run up to it first, stopping at each edit on the way: new history is recorded from there.
+      // Behind the newest checkpoint (after going back), run up to it first, stopping where input came on the way: new history is recorded from there.
       const edit = m.cpu.cycles < last.cycles ? this.checkpoints.find((c) => c.edit && c.cycles > m.cpu.cycles) : undefined;
       const stop = Math.min(end, edit ? edit.cycles : m.cpu.cycles < last.cycles ? last.cycles : due);
       this.holding = undefined;
@@ -123,7 +125,7 @@ export class History {
     }
   }
 
-  /** Re-executed up to where an edit was made (input typed, a change by the debugger): the machine becomes what the edit made it. */
+  /** Re-executed up to where input came: the machine takes it as it did then. */
   private takeEdit() {
     const cpu = this.machine.cpu;
     for (let k = this.lastBefore(cpu.instructions, true); k >= 0 && this.checkpoints[k].instructions === cpu.instructions; k--) {
@@ -133,10 +135,10 @@ export class History {
   }
 
   /** The machine was changed from outside (memory, registers, input): what was recorded after now no longer follows. */
-  edited() {
+  edited(kind: 'change' | 'input' = 'change') {
     const now = this.now;
     while (this.checkpoints.length && this.checkpoints[this.checkpoints.length - 1].instructions >= now.instructions) this.dropNewest();
-    this.checkpoint(true);
+    this.checkpoint(kind === 'input');
   }
 
   /**

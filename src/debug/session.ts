@@ -547,7 +547,7 @@ export class DebugSession {
   /** Input for the guest's console; the recorded future, if any, is dropped. */
   input(data: string | Uint8Array) {
     this.machine.console.input(data);
-    this.history?.edited();
+    this.history?.edited('input');
   }
 
   /** After the debugger changed memory or registers: the recorded future is dropped. */

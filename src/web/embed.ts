@@ -395,7 +395,7 @@ export class EmbeddedMachine {
    * for input), ended by pause() or by itself, then given to onDebugStop.
    */
   debugStep(kind: DebugStepKind): Stop | null {
-    if (!this.session) throw new Error('this machine has no debug info to step by: mount it with `debug`');
+    if (!this.session) throw new Error('this machine has no debug info to step by: mount it with `debugSession`');
     this.pause();
     const stop = this.session.step(kind);
     if (stop) {

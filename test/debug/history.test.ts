@@ -101,7 +101,7 @@ describe('reverse execution', () => {
     h.run(200_000);
     const typedAt = m.cpu.instructions;
     m.console.input('hello\r');
-    h.edited();
+    h.edited('input');
     h.run(100_000);
     const end = m.cpu.instructions;
     const want = fingerprint(m);
