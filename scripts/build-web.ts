@@ -51,7 +51,7 @@ copyFileSync(join(root, 'web/demo.css'), join(demo, 'demo.css'));
 copyFileSync(join(root, 'node_modules/@xterm/xterm/css/xterm.css'), join(demo, 'xterm.css'));
 mkdirSync(join(demo, 'examples'), { recursive: true });
 if (existsSync(join(root, 'examples'))) {
-  for (const f of readdirSync(join(root, 'examples')).filter((f) => /\.(s|prg|c)$/.test(f))) copyFileSync(join(root, 'examples', f), join(demo, 'examples', f));
+  for (const f of readdirSync(join(root, 'examples')).filter((f) => /\.(s|prg|c|dbg|lbl)$/.test(f))) copyFileSync(join(root, 'examples', f), join(demo, 'examples', f));
 }
 
 // What a page that embeds hyper6502 downloads.

@@ -11,4 +11,4 @@
 // (the package's `browser` export condition): the library exists once.
 
 export * from './index.js';
-export { mountMachine, EmbeddedMachine, type MountOptions, type Speed, type TerminalLike } from './web/embed.js';
+export { mountMachine, EmbeddedMachine, type MountOptions, type Speed, type TerminalLike, type DebugStepKind } from './web/embed.js';

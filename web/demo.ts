@@ -1,5 +1,7 @@
 // The demo page (`npm start`): the project's example programs, the built-in
-// machines booted from the visitor's files (machine-picker.ts), a debugger,
+// machines booted from the visitor's files (machine-picker.ts), a debugger
+// (with the program's source, breakpoints by line and steps backwards when
+// the program comes with its debug info: debug-info.ts, source-view.ts),
 // snapshots, an assembly editor and sixteen VMs in Web Workers.
 //
 // How to drive this: scripts/build-web.ts bundles it into dist/demo/demo.js
@@ -9,9 +11,12 @@
 import { Terminal } from '@xterm/xterm';
 import {
   mountMachine, assemble, disassemble, Hypervisor, Easy6502Screen, SnapshotError, CoreMemory, isSim65, parseSim65, resolveSpec, DescriptionError,
-  type EmbeddedMachine, type VmSpec, type Vm,
+  type EmbeddedMachine, type VmSpec, type Vm, type DebugStepKind,
 } from '../src/browser.js';
+import { DebugSession, type Stop } from '../src/debug/session.js';
 import { setUpMachinePicker } from './machine-picker.js';
+import { assembleWithDebugInfo, fetchDebugInfo, type ProgramDebugInfo } from './debug-info.js';
+import { SourceView } from './source-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 const hex = (n: number, d: number) => n.toString(16).toUpperCase().padStart(d, '0');
@@ -45,15 +50,28 @@ function readProjectFile(path: string): Uint8Array {
   return file;
 }
 
+/** A program to run, with its debug info when the page has it. */
+interface Program {
+  spec: VmSpec;
+  debug?: ProgramDebugInfo | null;
+}
+
+/** A project file's text, for the source view. */
+function projectText(path: string): string | undefined {
+  const file = projectFiles.get(path.slice(path.lastIndexOf('/') + 1));
+  return file && new TextDecoder().decode(file);
+}
+
 /**
- * Assembles a source (the easy6502 machine's dialect; ca65 syntax works too),
- * with the project files, or shows its errors at their lines and returns null.
+ * Assembles a source for the easy6502 machine (its dialect; ca65 syntax
+ * works too), with the project files and its debug info, or shows its errors
+ * at their lines and returns null.
  */
-function assembleOrShow(source: string, name: string): Uint8Array | null {
-  const program = assemble(source, { fileName: name, dialect: 'easy6502', readFile: readProjectFile });
+function assembleOrShow(source: string, name: string): Program | null {
+  const { program, debug } = assembleWithDebugInfo(source, { fileName: name, dialect: 'easy6502', readFile: readProjectFile }, projectText);
   const list = $('asm-errors');
   list.innerHTML = '';
-  if (program.ok) return program.bytes;
+  if (program.ok) return { spec: { machine: 'easy6502', program: program.bytes }, debug };
   for (const e of program.errors) {
     const li = document.createElement('li');
     li.textContent = `${e.file === name ? '' : `${e.file}, `}line ${e.line}, column ${e.column}: ${e.message}${(e.notes ?? []).map((n) => ` (${n.message} at line ${n.line})`).join('')}`;
@@ -63,35 +81,32 @@ function assembleOrShow(source: string, name: string): Uint8Array | null {
   return null;
 }
 
-async function specFor(name: string): Promise<VmSpec | null> {
+async function programFor(name: string): Promise<Program | null> {
   switch (name) {
     case 'pixels': {
-      const bytes = assembleOrShow(await fetchText('examples/pixels.s'), 'pixels.s');
-      return bytes && { machine: 'easy6502', program: bytes, options: { rng: { seed: 1 } } };
+      const program = assembleOrShow(await fetchText('examples/pixels.s'), 'pixels.s');
+      return program && { ...program, spec: { ...program.spec, options: { rng: { seed: 1 } } } };
     }
     case 'timer': {
       const source = await fetchText('examples/timer.s');
-      const program = assemble(source, { fileName: 'timer.s' });
+      const { program, debug } = assembleWithDebugInfo(source, { fileName: 'timer.s' });
       if (!program.ok) return (message(`timer.s: ${program.errors[0].message}`), null);
-      return { machine: 'board', program: program.bytes.subarray(program.bytes.length - 0x2000) };
+      return { spec: { machine: 'board', program: program.bytes.subarray(program.bytes.length - 0x2000) }, debug };
     }
     case 'hello':
-      return { machine: 'sim65', program: await fetchBytes('examples/hello.prg'), name: 'hello' };
-    default: {
-      const bytes = assembleOrShow(($('source') as HTMLTextAreaElement).value, 'editor');
-      return bytes && { machine: 'easy6502', program: bytes };
-    }
+      return { spec: { machine: 'sim65', program: await fetchBytes('examples/hello.prg'), name: 'hello' }, debug: await fetchDebugInfo('examples/hello.dbg', 'examples/', 'examples/hello.lbl') };
+    default:
+      return assembleOrShow(($('source') as HTMLTextAreaElement).value, 'editor');
   }
 }
 
 /** A program from a file the visitor picked: assembly, a cc65 sim65 program, or machine code for $0600. */
-async function specFromFile(file: File): Promise<VmSpec | null> {
+async function programFromFile(file: File): Promise<Program | null> {
   const bytes = new Uint8Array(await file.arrayBuffer());
   const name = file.name;
   if (/\.(s|asm)$/i.test(name)) {
     ($('source') as HTMLTextAreaElement).value = new TextDecoder().decode(bytes);
-    const program = assembleOrShow(($('source') as HTMLTextAreaElement).value, name);
-    return program && { machine: 'easy6502', program };
+    return assembleOrShow(($('source') as HTMLTextAreaElement).value, name);
   }
   if (/\.prg$/i.test(name)) {
     if (!isSim65(bytes)) return (message(`${name} is not a cc65 sim65 program: it does not start with "sim65".`), null);
@@ -100,11 +115,11 @@ async function specFromFile(file: File): Promise<VmSpec | null> {
     } catch (err) {
       return (message((err as Error).message), null);
     }
-    return { machine: 'sim65', program: bytes, name };
+    return { spec: { machine: 'sim65', program: bytes, name } };
   }
   if (/\.bin$/i.test(name)) {
     if (bytes.length === 0 || bytes.length > 0xf000 - 0x0600) return (message(`${name} (${bytes.length} bytes) is not a program for $0600: it must hold 1 to ${0xf000 - 0x0600} bytes.`), null);
-    return { machine: 'easy6502', program: bytes };
+    return { spec: { machine: 'easy6502', program: bytes } };
   }
   message(`${name} is not a program this page runs: use a .s file (assembly), a .prg file (cc65 for sim65) or a .bin file (machine code for $0600).`);
   return null;
@@ -115,10 +130,11 @@ let em: EmbeddedMachine | null = null;
 let term: Terminal | null = null;
 let current = 'pixels';
 
-async function load(name: string, given?: VmSpec) {
+async function load(name: string, given?: Program) {
   clearMessage();
-  const spec = given ?? (await specFor(name));
-  if (!spec) return;
+  const chosen = given ?? (await programFor(name));
+  if (!chosen) return;
+  const { spec, debug } = chosen;
   try {
     resolveSpec(spec); // a bad spec leaves the machine that runs as it is
   } catch (err) {
@@ -132,16 +148,26 @@ async function load(name: string, given?: VmSpec) {
   current = name;
   const examples = $('program') as HTMLSelectElement;
   examples.value = [...examples.options].some((o) => o.value === name) ? name : '';
+  sourceView.show(debug ?? null);
+  const program = spec.program instanceof Uint8Array ? spec.program : undefined;
   em = await mountMachine($('emu'), {
     spec,
     speed: speed(),
     terminal: term ?? undefined,
+    // A C program's stack pointer is where its sim65 header says; 16 MiB of history at most.
+    debugSession: debug
+      ? (machine, output) => new DebugSession(machine, { symbols: debug.symbols, cStackPointer: program && isSim65(program) ? parseSim65(program).spAddress : undefined, history: { maxBytes: 16 << 20 }, output })
+      : undefined,
     onUpdate: showDebugger,
     onStop: (exit) => {
       $('run').textContent = 'Run';
-      message(exit.reason === 'exit' ? `The program ended (exit code ${exit.code}).` : `Stopped: ${exit.reason} at $${hex(exit.pc, 4)}.`, exit.reason === 'fault' ? 'error' : 'info');
+      const where = em?.session ? em.session.where() : `$${hex(exit.pc, 4)}`;
+      message(exit.reason === 'exit' ? `The program ended (exit code ${exit.code}).` : `Stopped: ${exit.reason} at ${where}.`, exit.reason === 'fault' ? 'error' : 'info');
     },
+    onDebugStop: debugStopped,
   });
+  $('debug-steps').hidden = !em.session;
+  $('source-panel').hidden = !sourceView.shown;
   em.focus();
   $('run').textContent = 'Pause';
   $('restore-autosave').hidden = !(await autosaved(name));
@@ -166,17 +192,37 @@ function speed() {
 }
 
 // ---- Debugger panel ------------------------------------------------------------
+const sourceView = new SourceView($('source-file') as HTMLSelectElement, $('source-view') as HTMLOListElement, toggleBreakpoint);
+/** The position the source view last followed the PC to (it follows it when the machine stops somewhere new). */
+let followedAt = -1;
+
 function showDebugger(m: EmbeddedMachine) {
   const r = m.debugger.registers();
+  const session = m.session;
   const flags = 'NV-BDIZC'.split('').map((f, i) => (r.p & (0x80 >> i) ? f : f.toLowerCase())).join('');
   $('registers').textContent = `PC=${hex(r.pc, 4)} A=${hex(r.a, 2)} X=${hex(r.x, 2)} Y=${hex(r.y, 2)} S=${hex(r.s, 2)} P=${flags}`;
   const state = !m.isRunning ? 'stopped' : m.idle ? 'idle (waiting for input)' : `${m.mhz.toFixed(2)} MHz`;
   $('stats').textContent = `cycles ${r.cycles.toLocaleString('en')}  instructions ${r.instructions.toLocaleString('en')}  ${state}`;
+  // Where it is, and the calls that led there.
+  $('location').textContent = session
+    ? session.stack(8).map((f, i) => (i ? `${f.name}${f.line ? ` (${f.line.file}:${f.line.line})` : ''}` : `at ${session.where()}`)).join(', called by ')
+    : '';
+  const history = session?.history?.cost();
+  $('history').textContent = history ? `history: ${(r.cycles - history.oldest!.cycles).toLocaleString('en')} cycles back (${(history.bytes / (1 << 20)).toFixed(1)} MiB)` : '';
   const dis = $('disassembly');
   dis.innerHTML = '';
+  // Operands by their names in the debug info (not immediates).
+  const named = (text: string) => (session ? text.replace(/(?<!#)\$([0-9A-F]{4}|[0-9A-F]{2})(?![0-9A-F])/g, (all, h: string) => session.symbols.label(parseInt(h, 16)) ?? all) : text);
   for (const ins of m.debugger.disassembleAround(r.pc, 4, 8)) {
+    const label = session?.symbols.label(ins.address);
+    if (label) {
+      const row = document.createElement('div');
+      row.className = 'label';
+      row.textContent = `${label}:`;
+      dis.append(row);
+    }
     const line = document.createElement('div');
-    line.textContent = `${hex(ins.address, 4)}  ${ins.bytes.map((b) => hex(b, 2)).join(' ').padEnd(9)} ${ins.text}`;
+    line.textContent = `${hex(ins.address, 4)}  ${ins.bytes.map((b) => hex(b, 2)).join(' ').padEnd(9)} ${named(ins.text)}`;
     if (ins.address === r.pc) line.className = 'pc';
     dis.append(line);
   }
@@ -187,18 +233,56 @@ function showDebugger(m: EmbeddedMachine) {
   $('memory').textContent = rows.join('\n');
   const list = $('breakpoints');
   list.innerHTML = '';
-  for (const a of m.machine.breakpointList) {
+  const breakpoints = session
+    ? session.breakpointList().map((b) => ({ text: `${b.source ? `${b.source.file}:${b.source.line} ` : ''}${b.addresses.map((a) => `$${hex(a, 4)}`).join(' ')}`, remove: () => session.deleteBreakpoint(b.id) }))
+    : m.machine.breakpointList.map((a) => ({ text: `$${hex(a, 4)}`, remove: () => m.debugger.clearBreak(a) }));
+  for (const b of breakpoints) {
     const li = document.createElement('li');
-    li.textContent = `$${hex(a, 4)} `;
+    li.textContent = `${b.text} `;
     const remove = document.createElement('button');
     remove.textContent = 'remove';
+    remove.setAttribute('aria-label', `remove the breakpoint at ${b.text}`);
     remove.onclick = () => {
-      m.debugger.clearBreak(a);
+      b.remove();
       showDebugger(m);
     };
     li.append(remove);
     list.append(li);
   }
+  if (session) {
+    const follow = !m.isRunning && followedAt !== r.instructions;
+    if (follow) followedAt = r.instructions;
+    sourceView.update(session, follow);
+  }
+  const run = m.isRunning ? 'Pause' : 'Run';
+  if ($('run').textContent !== run) $('run').textContent = run;
+}
+
+/** Sets a breakpoint on a source line (or the next one with code), or clears the one there. */
+function toggleBreakpoint(file: string, line: number) {
+  const session = em?.session;
+  if (!em || !session) return;
+  const at = session.symbols.breakpointAddresses(file, line);
+  if (!at) return message(`${file} has no code at or after line ${line}: no breakpoint there.`);
+  const here = session.breakpointList().filter((b) => (b.source ? b.source.file === at.file && b.source.line === at.line : b.addresses.some((a) => at.addresses.includes(a))));
+  if (here.length) for (const b of here) session.deleteBreakpoint(b.id);
+  else session.addBreakpoint(`${at.file}:${at.line}`);
+  showDebugger(em);
+}
+
+/** A step of the debugger (by line, over, out, backwards...). */
+function debugStep(kind: DebugStepKind) {
+  if (!em?.session) return;
+  clearMessage();
+  const stop = em.debugStep(kind);
+  if (stop) debugStopped(stop);
+}
+
+/** Where a step ended: said in the message box unless it is the plain end of a step. */
+function debugStopped(stop: Stop) {
+  if (stop.reason === 'step' && !stop.historyStart) return;
+  const text = stop.description[0].toUpperCase() + stop.description.slice(1);
+  message(`${stop.historyStart ? 'Nothing earlier is recorded: ' + stop.description : text}.`, stop.reason === 'exception' ? 'error' : 'info');
 }
 
 function parseAddress(text: string): number | null {
@@ -319,9 +403,12 @@ $('run').onclick = () => {
   }
 };
 $('step').onclick = () => {
-  em?.step();
+  if (em?.session) debugStep('instruction');
+  else em?.step();
   $('run').textContent = 'Run';
 };
+const steps: Record<string, DebugStepKind> = { 'step-line': 'line', 'step-over': 'over', 'step-out': 'out', 'step-back': 'back', 'step-back-instruction': 'backInstruction', 'reverse-continue': 'reverseContinue' };
+for (const [id, kind] of Object.entries(steps)) $(id).onclick = () => debugStep(kind);
 $('reset').onclick = () => em?.reset();
 $('speed').onchange = () => em?.setSpeed(speed());
 $('save').onclick = () => {
@@ -345,8 +432,8 @@ $('load-program').onchange = async () => {
   input.value = '';
   if (!file) return;
   clearMessage();
-  const spec = await specFromFile(file);
-  if (spec) await load(`file:${file.name}`, spec);
+  const program = await programFromFile(file);
+  if (program) await load(`file:${file.name}`, program);
 };
 $('project-files').onchange = async () => {
   const input = $('project-files') as HTMLInputElement;
@@ -359,9 +446,19 @@ $('restore-autosave').onclick = async () => {
   if (bytes) await restoreBytes(bytes, 'the autosave');
 };
 $('bp-add').onclick = () => {
-  const a = parseAddress(($('bp-address') as HTMLInputElement).value);
-  if (a === null || !em) return message('A breakpoint needs an address such as $0600.');
-  em.debugger.breakAt(a);
+  const text = ($('bp-address') as HTMLInputElement).value.trim();
+  const a = parseAddress(text);
+  if (em?.session) {
+    // An address, a label or a source line (file:line).
+    try {
+      em.session.addBreakpoint(a ?? text);
+    } catch (err) {
+      return message(`No breakpoint at "${text}": ${(err as Error).message}.`);
+    }
+  } else {
+    if (a === null || !em) return message('A breakpoint needs an address such as $0600.');
+    em.debugger.breakAt(a);
+  }
   showDebugger(em);
 };
 $('mem-address').onchange = () => em && showDebugger(em);
@@ -370,7 +467,7 @@ $('assemble').onclick = async () => {
   await load('editor');
 };
 $('grid-start').onclick = () => void startGrid();
-setUpMachinePicker({ boot: (label, spec) => load(`machine:${label}`, spec), message });
+setUpMachinePicker({ boot: (label, spec) => load(`machine:${label}`, { spec }), message });
 setInterval(() => void autosave().catch(() => {}), 5000);
 
 // A first program for the editor.

@@ -7,7 +7,8 @@
 //   h.run(1_000_000);               // runs as machine.run does, recording
 //   h.seek(h.now.instructions - 1); // one instruction back: the state is exactly the one before
 //   h.searchBack((m) => m.cpu.pc === 0x1234);  // the last time PC was $1234, before now
-//   h.edited();                     // after the debugger or input changed the machine: the future is gone
+//   h.edited();                     // after the debugger changed the machine: the future is gone
+//   h.edited('input');              // the same after input came, which a run forward over it takes again
 //   h.cost();                       // { checkpoints, bytes, cycles, ... }
 //
 // Checkpoints are taken every `interval` cycles of new history: the core's
@@ -15,7 +16,10 @@
 // KEYFRAME_EVERY-th checkpoint has all 64 KiB), each device's saved state,
 // the console and the machine's run state. Going back restores the last
 // checkpoint before the target and runs forward to it; runs never use the
-// idle shortcut (skipping a spin would skip instruction boundaries). The
+// idle shortcut (skipping a spin would skip instruction boundaries); a run
+// forward over input that came (see edited) stops where it came and takes
+// the machine as the input left it (a debugger's change of registers or
+// memory is not made again: going back and forward re-executes the program). The
 // oldest checkpoints are dropped, a keyframe's group at a time, to stay under
 // `maxBytes`. Positions are counted in instructions, each the state right
 // after its instruction (an interrupt's entry belongs to the instruction
@@ -53,6 +57,8 @@ interface Checkpoint extends Position {
   console: Uint8Array;
   run: MachineRunState;
   bytes: number;
+  /** Taken by edited('input'): input came here, which re-execution does not bring. */
+  edit?: boolean;
 }
 
 export interface HistoryCost {
@@ -71,6 +77,8 @@ export class History {
   private readonly checkpoints: Checkpoint[] = [];
   private bytes = 0;
   private sinceKeyframe = 0;
+  /** The checkpoint whose state the machine holds (it was just taken or restored, and nothing ran since). */
+  private holding?: Checkpoint;
 
   constructor(readonly machine: Machine, options: HistoryOptions = {}) {
     this.interval = options.interval ?? 50_000;
@@ -102,22 +110,35 @@ export class History {
   run(budget: number): MachineExit {
     const m = this.machine;
     const end = m.cpu.cycles + budget;
+    this.takeEdit();
     for (;;) {
       const last = this.checkpoints[this.checkpoints.length - 1];
       const due = last.cycles + this.interval;
-      // Behind the newest checkpoint (after going back), run up to it first: new history is recorded from there.
-      const stop = Math.min(end, m.cpu.cycles < last.cycles ? last.cycles : due);
+      // Behind the newest checkpoint (after going back), run up to it first, stopping where input came on the way: new history is recorded from there.
+      const edit = m.cpu.cycles < last.cycles ? this.checkpoints.find((c) => c.edit && c.cycles > m.cpu.cycles) : undefined;
+      const stop = Math.min(end, edit ? edit.cycles : m.cpu.cycles < last.cycles ? last.cycles : due);
+      this.holding = undefined;
       const exit = m.run(Math.max(1, stop - m.cpu.cycles), { idle: 'off' });
       if (m.cpu.cycles >= due && m.cpu.cycles > last.cycles) this.checkpoint();
+      this.takeEdit();
       if (exit.reason !== 'budget' || m.cpu.cycles >= end) return exit;
     }
   }
 
+  /** Re-executed up to where input came: the machine takes it as it did then. */
+  private takeEdit() {
+    const cpu = this.machine.cpu;
+    for (let k = this.lastBefore(cpu.instructions, true); k >= 0 && this.checkpoints[k].instructions === cpu.instructions; k--) {
+      const c = this.checkpoints[k];
+      if (c.edit && c.cycles === cpu.cycles && c !== this.holding) return this.restore(k);
+    }
+  }
+
   /** The machine was changed from outside (memory, registers, input): what was recorded after now no longer follows. */
-  edited() {
+  edited(kind: 'change' | 'input' = 'change') {
     const now = this.now;
     while (this.checkpoints.length && this.checkpoints[this.checkpoints.length - 1].instructions >= now.instructions) this.dropNewest();
-    this.checkpoint();
+    this.checkpoint(kind === 'input');
   }
 
   /**
@@ -205,7 +226,7 @@ export class History {
     return lo;
   }
 
-  private checkpoint() {
+  private checkpoint(edit = false) {
     const m = this.machine;
     const cpu = m.cpu;
     const keyframe = this.checkpoints.length === 0 || this.sinceKeyframe >= KEYFRAME_EVERY - 1;
@@ -218,6 +239,7 @@ export class History {
       console: m.console.save(),
       run: m.saveRunState(),
       bytes: 0,
+      edit,
     };
     if (keyframe) {
       c.ram = cpu.ram.slice();
@@ -233,6 +255,7 @@ export class History {
     cpu.dirtyPages.fill(0);
     c.bytes = 200 + c.state.length + (c.ram?.length ?? 0) + (c.pages ? c.pages.bytes.length + c.pages.numbers.length : 0) + c.console.length + c.devices.reduce((n, d) => n + (d?.length ?? 0), 0);
     this.checkpoints.push(c);
+    this.holding = c;
     this.bytes += c.bytes;
     this.trim();
   }
@@ -276,6 +299,7 @@ export class History {
     m.console.load(c.console);
     m.loadRunState(c.run);
     cpu.dirtyPages.fill(0);
+    this.holding = c;
   }
 
   /** Runs forward to exactly `instructions` (never past it). */

@@ -355,12 +355,14 @@ export class DebugSession {
           if (p.kind === 'over' || !this.symbols.lineAt(target)) {
             const stop = this.runUntil({ pc: (cpu.pc + 3) & 0xffff, s: cpu.s }, p.budgetEnd);
             if (stop) return this.finish(stop);
+            if (this.waitingForInput) return null; // the step goes on once input comes
             if (p.target(this)) return this.finish(this.stepStop());
             continue;
           }
         }
         const stop = this.runOne() ?? this.userBreakpointHere();
         if (stop) return this.finish(stop);
+        if (this.waitingForInput) return null;
         if (p.target(this)) return this.finish(this.stepStop());
       }
     } else if (p.until) {
@@ -545,7 +547,7 @@ export class DebugSession {
   /** Input for the guest's console; the recorded future, if any, is dropped. */
   input(data: string | Uint8Array) {
     this.machine.console.input(data);
-    this.history?.edited();
+    this.history?.edited('input');
   }
 
   /** After the debugger changed memory or registers: the recorded future is dropped. */

@@ -9,6 +9,11 @@
 //   });
 //   em.pause(); em.step(); em.reset(); em.run();
 //   em.snapshot() -> Uint8Array;  await em.restore(bytes);
+// Debugged with the program's debug info, the machine runs in a DebugSession
+// (src/debug/session.ts) that records its history (web/demo.ts makes one):
+//   mountMachine(element, { spec, debugSession: (machine, output) => new DebugSession(machine, { symbols, output }) });
+//   em.session.addBreakpoint('hello.c:18');
+//   em.debugStep('line');  em.debugStep('back');   // a Stop, or null while it goes on (then onDebugStop)
 //
 // What the page shows comes from the machine's description (`views`): the
 // easy6502 32x32 screen on a canvas, a text screen, an HD44780 LCD, a
@@ -22,7 +27,9 @@
 // The views come with a default look (the screen scaled up, crisp) that any
 // CSS of the page overrides; on a touch screen a tap on a view opens the
 // phone's keyboard (a hidden text field takes what is typed). xterm.js has a
-// field of its own for that.
+// field of its own for that. A machine debugged with its debug info never
+// takes the idle shortcut (its history replays every instruction): a guest
+// spinning at its prompt runs, and one that waits on a read sleeps.
 
 import { VmHost } from '../hypervisor/vm-host.js';
 import type { VmSpec, ViewSpec, MachineSpec } from '../machine/description.js';
@@ -31,11 +38,15 @@ import { parseNumberText } from '../devices/device.js';
 import { Easy6502Screen, TextScreen } from '../devices/display.js';
 import { Hd44780 } from '../devices/hd44780.js';
 import { Debugger } from '../machine/debugger.js';
+import type { DebugSession, Stop } from '../debug/session.js';
 import type { Machine, MachineExit } from '../machine/machine.js';
 import { loadCoreModule } from '../core/wasm.js';
 import type { CoreSource } from '../platform/node.js';
 
 export type Speed = { clockHz: number } | 'max';
+
+/** What a DebugSession steps by: 'instruction', 'line', 'over', 'out', 'back', 'backInstruction', 'reverseContinue', 'continue'... */
+export type DebugStepKind = Parameters<DebugSession['step']>[0];
 
 /** The part of xterm.js's Terminal the embedding uses. */
 export interface TerminalLike {
@@ -58,11 +69,22 @@ export interface MountOptions extends VmSpec {
   onUpdate?: (em: EmbeddedMachine) => void;
   /** Called when the guest stops (exit, halt, breakpoint, fault). */
   onStop?: (exit: MachineExit) => void;
+  /**
+   * Debugging with the program's debug info: makes the DebugSession of each
+   * machine mounted or restored (`em.session`: breakpoints by source line,
+   * steps by line, backwards too), which records the machine's history as it
+   * runs; `output` takes the guest's output (once, also when going back and
+   * forward again replays it). The session's code is the page's, not in this
+   * bundle.
+   */
+  debugSession?: (machine: Machine, output: (bytes: Uint8Array) => void) => DebugSession;
+  /** Called when a step of the session (em.debugStep) that went on over frames stops. */
+  onDebugStop?: (stop: Stop) => void;
   /** The Wasm core: its URL, its bytes or the module (default: hyper6502.wasm next to the bundle). */
   wasm?: CoreSource;
 }
 
-const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop', 'wasm'];
+const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop', 'wasm', 'debugSession', 'onDebugStop'];
 
 function specOf(options: MountOptions): VmSpec {
   if (options.spec) return options.spec;
@@ -152,6 +174,10 @@ export class EmbeddedMachine {
   /** The guest waited for input, idle, at the end of the last frame. */
   idle = false;
   debugger!: Debugger;
+  /** The debugging session, when the program came with its debug info (MountOptions.debugSession). */
+  session?: DebugSession;
+  /** A step of the session goes on, a slice a frame (a step over a long call, out of a function). */
+  private stepping = false;
 
   private constructor(
     readonly element: HTMLElement,
@@ -185,7 +211,12 @@ export class EmbeddedMachine {
     const old = this.id;
     this.id = id;
     if (old) this.host.destroy(old);
-    this.debugger = new Debugger(this.machine);
+    const before = this.session;
+    this.stepping = false;
+    this.session = this.options.debugSession?.(this.machine, (bytes) => this.output(bytes));
+    // A restored machine keeps the breakpoints.
+    for (const b of before?.breakpointList() ?? []) this.session!.addBreakpoint(b.source ? `${b.source.file}:${b.source.line}` : b.addresses[0]);
+    this.debugger = this.session?.debugger ?? new Debugger(this.machine);
     this.layout();
     this.draw();
   }
@@ -276,7 +307,8 @@ export class EmbeddedMachine {
   /** Gives the guest keys (a string or bytes), as if typed. */
   type(data: string | Uint8Array) {
     if (this.running && this.idle) this.wake();
-    this.host.input(this.id, data);
+    if (this.session) this.session.input(data); // the history records where it came
+    else this.host.input(this.id, data);
     if (this.running && this.idle) this.schedule();
   }
 
@@ -286,7 +318,7 @@ export class EmbeddedMachine {
    * its clock says, as if its frames had gone on.
    */
   private wake() {
-    if (this.speed === 'max') return;
+    if (this.speed === 'max' || this.session) return;
     const now = performance.now();
     const cycles = Math.round(((now - this.lastFrame) / 1000) * this.speed.clockHz);
     if (cycles > 0) this.host.runUntil(this.id, this.machine.cpu.cycles + cycles, 'advance');
@@ -317,6 +349,9 @@ export class EmbeddedMachine {
   // ---- Running ----------------------------------------------------------------
   run() {
     if (this.running) return;
+    // Going on from a breakpoint executes the instruction it stopped before.
+    const cpu = this.machine.cpu;
+    if (this.machine.breakpointList.includes(cpu.pc)) cpu.skipBreakpointOnce();
     this.running = true;
     this.lastFrame = performance.now();
     this.schedule();
@@ -330,6 +365,11 @@ export class EmbeddedMachine {
   pause() {
     this.running = false;
     cancelAnimationFrame(this.frame);
+    if (this.stepping) {
+      this.stepping = false;
+      this.session!.pause();
+      return this.stepped(this.session!.resume());
+    }
     this.draw();
   }
 
@@ -339,10 +379,48 @@ export class EmbeddedMachine {
 
   /** One instruction (or one interrupt), paused. */
   step(): MachineExit {
+    if (this.session) {
+      this.debugStep('instruction');
+      return this.stoppedExit();
+    }
     this.pause();
     const exit = this.host.runUntil(this.id, this.machine.cpu.cycles + 1, 'advance') ?? this.stoppedExit();
     this.draw();
     return exit;
+  }
+
+  /**
+   * A step of the debugging session, from a pause: its Stop; or null when it
+   * goes on over the next frames (a step over a long call, or one that waits
+   * for input), ended by pause() or by itself, then given to onDebugStop.
+   */
+  debugStep(kind: DebugStepKind): Stop | null {
+    if (!this.session) throw new Error('this machine has no debug info to step by: mount it with `debugSession`');
+    this.pause();
+    const stop = this.session.step(kind);
+    if (stop) {
+      this.draw();
+      return stop;
+    }
+    this.stepping = this.running = true;
+    this.idle = false;
+    this.schedule();
+    return null;
+  }
+
+  /** The end of a step that went on over frames (or a slice more of it). */
+  private stepped(stop: Stop | null) {
+    if (stop) {
+      this.stepping = this.running = false;
+      this.idle = false;
+      this.draw();
+      this.options.onDebugStop?.(stop);
+      return;
+    }
+    // Waiting for input: asleep until a key comes (see type).
+    this.idle = this.session!.waitingForInput;
+    this.draw();
+    if (!this.idle) this.schedule();
   }
 
   private stoppedExit(): MachineExit {
@@ -352,6 +430,7 @@ export class EmbeddedMachine {
   /** RESET, as the machine's reset line does: its program stays in memory and starts again from the reset vector. */
   reset() {
     this.host.reset(this.id);
+    this.session?.edited();
     this.idle = false;
     if (this.running) this.schedule();
     this.draw();
@@ -374,16 +453,17 @@ export class EmbeddedMachine {
     if (!this.running) return;
     const elapsed = Math.min(now - this.lastFrame, 100);
     this.lastFrame = now;
+    if (this.stepping) return this.stepped(this.session!.resume());
     const cpu = this.machine.cpu;
     let exit: MachineExit | null = null;
     if (this.speed === 'max') {
       const until = performance.now() + 12;
       while (performance.now() < until) {
-        exit = this.host.runUntil(this.id, cpu.cycles + 200_000);
+        exit = this.advance(200_000, 'stop');
         if (exit && exit.reason !== 'budget') break;
       }
     } else {
-      exit = this.host.runUntil(this.id, cpu.cycles + Math.max(1, Math.round((elapsed / 1000) * this.speed.clockHz)), 'advance');
+      exit = this.advance(Math.max(1, Math.round((elapsed / 1000) * this.speed.clockHz)), 'advance');
     }
     this.idle = exit?.reason === 'idle' || exit?.reason === 'wait';
     this.cyclesThisSecond.push({ t: now, cycles: cpu.cycles });
@@ -397,6 +477,19 @@ export class EmbeddedMachine {
     // A guest waiting for input, with no device event due, sleeps until a key comes (see type and wake).
     if (this.idle) return;
     this.schedule();
+  }
+
+  /**
+   * Runs `budget` cycles: in the host (where a guest idle at its prompt lets
+   * its time pass without running, with 'advance'), or recorded in the
+   * session's history.
+   */
+  private advance(budget: number, idle: 'stop' | 'advance'): MachineExit | null {
+    const session = this.session;
+    if (!session) return this.host.runUntil(this.id, this.machine.cpu.cycles + budget, idle);
+    const exit = session.history!.run(budget);
+    session.flushOutput();
+    return exit;
   }
 
   // ---- Drawing ----------------------------------------------------------------
@@ -430,7 +523,11 @@ export class EmbeddedMachine {
   // ---- Snapshots -----------------------------------------------------------------
   /** The machine's state as bytes (taken between two frames, where the VM rests: a guest asleep idle stays asleep). */
   snapshot(): Uint8Array {
-    return this.host.snapshot(this.id);
+    // A snapshot clears the dirty-page bits, which hold the pages a recorded history's next checkpoint keeps.
+    const dirty = this.session && this.machine.cpu.dirtyPages.slice();
+    const bytes = this.host.snapshot(this.id);
+    if (dirty) this.machine.cpu.dirtyPages.set(dirty);
+    return bytes;
   }
 
   /** Replaces the machine with the one in a snapshot; throws a SnapshotError (and changes nothing) when it is rejected. */

@@ -94,6 +94,26 @@ describe('reverse execution', () => {
     expect(new TextDecoder().decode(m.console.takeOutput())).toContain('hello');
   });
 
+  it('runs forward again over input typed after going back: the guest reads it where it was typed', async () => {
+    const program = assemble(readFileSync(join(process.cwd(), 'examples/timer.s'), 'utf8'));
+    const m = await Machine.create({ machine: 'board', program: program.bytes });
+    const h = new History(m, { interval: 5_000 });
+    h.run(200_000);
+    const typedAt = m.cpu.instructions;
+    m.console.input('hello\r');
+    h.edited('input');
+    h.run(100_000);
+    const end = m.cpu.instructions;
+    const want = fingerprint(m);
+    h.seek(typedAt - 10);
+    // Forward by runs (as a debugger's steps and continues go), not by seek.
+    while (m.cpu.instructions < end) {
+      const exit = h.run(Math.max(1, Math.min(1000, 2 * (end - m.cpu.instructions))));
+      expect(exit.reason).toBe('budget');
+    }
+    expect(fingerprint(m)).toBe(want);
+  });
+
   it.runIf(hasCl65)('goes back exactly over a cc65 C program to its exit, and the exit is undone', async () => {
     const dir = buildFixtures();
     const m = await Machine.create({ machine: 'sim65', program: new Uint8Array(readFileSync(join(dir, 'sum.prg'))) });

@@ -10,6 +10,7 @@ import { assemble, type AsmResult } from '../../src/asm/assembler.ts';
 import { Machine } from '../../src/machine/machine.ts';
 import { runSim65 } from '../../src/node/run.ts';
 import { Easy6502Screen } from '../../src/devices/display.ts';
+import { staleHelloFiles } from '../../scripts/build-hello.ts';
 import { main } from '../../src/cli/main.ts';
 import { hasCa65, ca65Bytes, ca65SkipReason } from '../asm/ca65.ts';
 
@@ -196,6 +197,10 @@ describe('hello.prg (sim65)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it.skipIf(!hasCl65)(`hello.s and hello.dbg (the debug info the demo page reads) are what scripts/build-hello.ts makes from hello.c now${hasCl65 ? '' : ' (SKIPPED: cl65 not found on PATH; apt-get install cc65)'}`, () => {
+    expect(staleHelloFiles(), 'examples/ is out of date: run `npx tsx scripts/build-hello.ts` and commit the result').toEqual([]);
   });
 });
 

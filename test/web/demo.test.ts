@@ -1,5 +1,8 @@
 // The demo page in real Chromium (Debian's chromium, driven by playwright-core):
-// it loads, programs run and draw, the terminal talks, the debugger steps,
+// it loads, programs run and draw, the terminal talks, the debugger steps
+// (and, with the program's source, stops at a line clicked, steps by line
+// and back exactly, in assembly and in C, with the mouse, the keyboard and
+// by touch),
 // snapshots round-trip through files, sixteen VMs run in Web Workers, a
 // corrupt snapshot gets a clear message, and the built-in machines boot from
 // files picked in the page (third-party guests from ../shared/guests, read
@@ -8,7 +11,7 @@
 // --demo), and no test may leave an error in the page. A screenshot of each
 // state is saved in test-artifacts/.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -467,6 +470,185 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
   });
 });
 
+// ---- The debugger with the program's source ---------------------------------------------
+
+/** The registers, the cycle and instruction counts and a hash of all of memory, as the page's machine has them. */
+function machineState() {
+  return page.evaluate(() => {
+    const em = (window as any).demo.machine;
+    const ram = em.machine.cpu.ram as Uint8Array;
+    let h = 2166136261;
+    for (let i = 0; i < ram.length; i++) h = Math.imul(h ^ ram[i], 16777619);
+    return { ...em.debugger.registers(), memory: h >>> 0, output: em.machine.console.produced };
+  });
+}
+
+/** The source view's highlighted line (the PC's), by number and text. */
+function pcLine() {
+  return page.evaluate(() => {
+    const li = document.querySelector('#source-view li.pc') as HTMLElement | null;
+    return li && { file: (document.getElementById('source-file') as HTMLSelectElement).value, line: Number(li.dataset.line), text: li.childNodes[1].textContent };
+  });
+}
+
+/** The line of an example's source that holds `text`. */
+function lineOf(file: string, text: string): number {
+  const line = readFileSync(join(repo, 'examples', file), 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1;
+  expect(line, `${file} has "${text}"`).toBeGreaterThan(0);
+  return line;
+}
+
+const sourceItem = (line: number) => page.locator(`#source-view li[data-line="${line}"]`);
+
+async function waitStopped() {
+  await page.waitForFunction(() => !(window as any).demo.machine.isRunning, undefined, { polling: 50, timeout: 20_000 });
+}
+
+async function pauseIfRunning() {
+  if (await page.evaluate(() => (window as any).demo.machine.isRunning)) await page.click('#run');
+  await waitStopped();
+}
+
+describe.skipIf(missing)(`the demo's debugger with the program's source${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
+  afterEach(() => {
+    expect(errors.splice(0)).toEqual([]);
+  });
+
+  it('an assembly example: a click on a line stops there, a step lands on the next line, a step back returns exactly, reverse continue to the last hit', async () => {
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    await page.evaluate(() => ((window as any).before = (window as any).demo.machine));
+    await page.selectOption('#program', 'pixels');
+    await page.waitForFunction(() => (window as any).demo.machine !== (window as any).before && (window as any).demo.machine?.session && !document.getElementById('source-panel')!.hidden);
+    await pauseIfRunning();
+    expect(await page.inputValue('#source-file')).toBe('pixels.s');
+    // Where the line's code is, from the assembler's own listing.
+    const listing = assemble(readFileSync(join(repo, 'examples/pixels.s'), 'utf8'), { fileName: 'pixels.s' }).listing.split('\n');
+    const addressOf = (text: string) => parseInt(listing.find((row) => /^[0-9A-F]{4} /.test(row) && row.endsWith(text))!.slice(0, 4), 16);
+    const line = lineOf('pixels.s', 'jsr sparkle');
+    await sourceItem(line).click();
+    expect(await sourceItem(line).getAttribute('aria-selected')).toBe('true');
+    expect(await page.locator('#breakpoints li').first().textContent()).toContain(`pixels.s:${line} $${addressOf('jsr sparkle').toString(16).toUpperCase().padStart(4, '0')}`);
+    await page.click('#run');
+    await waitStopped();
+    const hit = await machineState();
+    expect(hit.pc).toBe(addressOf('jsr sparkle'));
+    expect(await page.locator('#message').textContent()).toBe(`Stopped: breakpoint at main (pixels.s:${line}) $${hit.pc.toString(16).toUpperCase().padStart(4, '0')}.`);
+    expect(await pcLine()).toEqual({ file: 'pixels.s', line, text: '        jsr sparkle' });
+    // The disassembly names what the debug info names.
+    expect(await page.locator('#disassembly').textContent()).toContain('JSR sparkle');
+    expect(await page.locator('#disassembly .label', { hasText: 'main:' }).count()).toBe(1);
+
+    // Step line: into sparkle, its first line.
+    await page.click('#step-line');
+    expect(await pcLine()).toMatchObject({ line: lineOf('pixels.s', 'ldx #32') });
+    expect((await machineState()).pc).toBe(addressOf('ldx #32'));
+    await page.click('#step-back');
+    expect(await machineState()).toEqual(hit);
+    expect(await pcLine()).toMatchObject({ line });
+    // Step over: the next line, after the call.
+    await page.click('#step-over');
+    const over = await machineState();
+    expect(over.pc).toBe(addressOf('jsr wait'));
+    expect(over.cycles).toBeGreaterThan(hit.cycles + 32 * 10); // sparkle ran: 32 sparkles
+    expect(await pcLine()).toMatchObject({ line: line + 1 });
+    await page.click('#step-back');
+    expect(await machineState()).toEqual(hit);
+    await page.click('#step-over');
+    expect(await machineState()).toEqual(over);
+    await page.click('#step-back-instruction');
+    const oneBack = await machineState();
+    expect(oneBack.instructions).toBe(over.instructions - 1);
+    expect(oneBack.pc).toBe(addressOf('bne @one') + 2); // sparkle's RTS, after its loop's branch
+    expect(await page.locator('#disassembly .pc').textContent()).toMatch(/RTS$/);
+
+    // Run on to the next frame's hit, then reverse continue: back at the first hit, exactly.
+    await page.click('#run');
+    await waitStopped();
+    const second = await machineState();
+    expect(second.pc).toBe(hit.pc);
+    expect(second.cycles).toBeGreaterThan(hit.cycles + 30_000);
+    await page.click('#reverse-continue');
+    expect(await machineState()).toEqual(hit);
+    expect(await page.locator('#message').textContent()).toMatch(/^Breakpoint \d+ at main \(pixels\.s:\d+\) \$[0-9A-F]+ \(going back\)\.$/);
+
+    // The keyboard: the view is a tab stop; arrows move, Enter clears the breakpoint and sets it again.
+    await page.focus('#source-view');
+    const cursor = () => page.evaluate(() => document.getElementById('source-view')!.getAttribute('aria-activedescendant'));
+    expect(await cursor()).toBe(`source-line-${line}`); // it starts on the PC's line
+    await page.keyboard.press('Enter');
+    expect(await sourceItem(line).getAttribute('aria-selected')).toBe('false');
+    expect(await page.locator('#breakpoints li').count()).toBe(0);
+    await page.keyboard.press('ArrowDown');
+    expect(await cursor()).toBe(`source-line-${line + 1}`);
+    await page.keyboard.press(' ');
+    expect(await sourceItem(line + 1).getAttribute('aria-selected')).toBe('true');
+    await page.keyboard.press(' ');
+    expect(await sourceItem(line + 1).getAttribute('aria-selected')).toBe('false');
+    await shot('16-debugger-assembly');
+  });
+
+  it('the C example: a click on a C line stops there, step over lands on the next line, a step back returns exactly; its assembly too', async () => {
+    await page.selectOption('#program', 'hello');
+    await page.waitForFunction(() => (window as any).demo.terminalText().join('\n').includes('What is your name?'));
+    expect(await page.inputValue('#source-file')).toBe('hello.c');
+    expect(await page.$$eval('#source-file option', (os) => os.map((o) => o.textContent))).toEqual(['hello.c', 'hello.s']);
+    const greet = lineOf('hello.c', 'printf("Hello, %s!');
+    await sourceItem(greet).click();
+    await page.locator('.xterm').click();
+    await page.keyboard.type('Ada');
+    await page.keyboard.press('Enter');
+    await waitStopped();
+    expect(await page.locator('#message').textContent()).toMatch(new RegExp(`^Stopped: breakpoint at main \\(hello\\.c:${greet}\\) \\$[0-9A-F]{4}\\.$`));
+    expect(await pcLine()).toEqual({ file: 'hello.c', line: greet, text: '    printf("Hello, %s!\\n\\n", name);' });
+    const text = async () => (await page.evaluate(() => (window as any).demo.terminalText())).join('\n');
+    expect(await text()).not.toContain('Hello, Ada!'); // the line has not run yet
+    const hit = await machineState();
+
+    await page.click('#step-over');
+    const next = lineOf('hello.c', 'printf("Here is a multiplication table');
+    expect(await pcLine()).toMatchObject({ file: 'hello.c', line: next });
+    await page.waitForFunction(() => (window as any).demo.terminalText().join('\n').includes('Hello, Ada!'));
+    const after = await machineState();
+    expect(await page.locator('#location').textContent()).toBe(`at main (hello.c:${next}) $${after.pc.toString(16).toUpperCase().padStart(4, '0')}`);
+    await page.click('#step-back');
+    expect(await machineState()).toEqual(hit);
+    expect(await pcLine()).toMatchObject({ line: greet });
+    await page.click('#step-over');
+    expect(await machineState()).toEqual(after);
+    expect((await text()).match(/Hello, Ada!/g)).toHaveLength(1); // printed once, though run twice
+
+    // Step line into a function without source (printf, in the library): over it, to the next line.
+    await page.click('#step-line');
+    expect(await pcLine()).toMatchObject({ line: lineOf('hello.c', 'for (col = 1; col <= 9; ++col) printf("%3u", col);') });
+
+    // Its assembly: the PC's instruction in hello.s, and a breakpoint on an assembly line (the multiplication).
+    await page.selectOption('#source-file', 'hello.s');
+    const asmPc = await pcLine();
+    expect(asmPc?.file).toBe('hello.s');
+    expect(await page.evaluate((l) => (window as any).demo.machine.session.symbols.breakpointAddresses('hello.s', l).addresses, asmPc!.line)).toContain((await machineState()).pc);
+    const multiply = lineOf('hello.s', 'jsr     tosumula0');
+    await sourceItem(multiply).click();
+    await page.click('#run');
+    await waitStopped();
+    expect(await pcLine()).toEqual({ file: 'hello.s', line: multiply, text: '\tjsr     tosumula0' });
+    expect(await page.locator('#disassembly .pc').textContent()).toMatch(/JSR tosu?mula0$/); // tosmula0 and tosumula0 share their code
+    const mul = await machineState();
+    // An instruction into the library's multiplication, and one back: exactly where it was.
+    await page.click('#step');
+    expect(await machineState()).toMatchObject({ pc: 0x0aab, instructions: mul.instructions + 1 });
+    await page.click('#step-back-instruction');
+    expect(await machineState()).toEqual(mul);
+    await shot('17-debugger-c');
+    // Clear it and run to the end.
+    await sourceItem(multiply).click();
+    expect(await page.locator('#breakpoints li').count()).toBe(1);
+    await page.locator('#breakpoints li button').click();
+    await page.click('#run');
+    await page.waitForFunction(() => /exit code 0/.test(document.getElementById('message')!.textContent ?? ''));
+    expect(await text()).toContain('Goodbye, Ada.');
+  });
+});
+
 describe.skipIf(missing)(`the demo page on a phone (390 px, touch)${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
   let phone: Page;
   let phoneErrors: string[] = [];
@@ -526,6 +708,29 @@ describe.skipIf(missing)(`the demo page on a phone (390 px, touch)${missing ? ` 
     await phone.keyboard.insertText('Ada');
     await phone.keyboard.press('Enter');
     await phone.waitForFunction(() => /Hello, Ada!/.test(document.querySelector('.xterm-rows')?.textContent ?? ''), undefined, { timeout: 10_000 });
+  });
+
+  it('the debugger by touch: a tap on a C line stops there, step over and step back, all within the screen', async () => {
+    await phone.evaluate(() => ((window as any).before = (window as any).demo.machine));
+    await phone.selectOption('#program', 'hello');
+    await phone.waitForFunction(() => (window as any).demo.machine !== (window as any).before && /What is your name\?/.test(document.querySelector('.xterm-rows')?.textContent ?? ''));
+    const greet = readFileSync(join(repo, 'examples/hello.c'), 'utf8').split('\n').findIndex((l) => l.includes('printf("Hello, %s!')) + 1;
+    await phone.tap(`#source-view li[data-line="${greet}"]`);
+    expect(await phone.getAttribute(`#source-view li[data-line="${greet}"]`, 'aria-selected')).toBe('true');
+    await phone.tap('.hyper6502-terminal');
+    await phone.keyboard.insertText('Ada');
+    await phone.keyboard.press('Enter');
+    await phone.waitForFunction(() => !(window as any).demo.machine.isRunning, undefined, { timeout: 10_000 });
+    const state = () => phone.evaluate(() => (window as any).demo.machine.debugger.registers());
+    const line = () => phone.evaluate(() => Number((document.querySelector('#source-view li.pc') as HTMLElement | null)?.dataset.line));
+    expect(await line()).toBe(greet);
+    const hit = await state();
+    await phone.tap('#step-over');
+    expect(await line()).toBeGreaterThan(greet);
+    await phone.tap('#step-back');
+    expect(await state()).toEqual(hit);
+    expect(await overflow()).toEqual({ page: 390, past: [] });
+    await phone.screenshot({ path: join(artifacts, '18-phone-debugger.png'), fullPage: true });
   });
 });
 
