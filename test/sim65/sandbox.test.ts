@@ -122,7 +122,7 @@ describe('racing the sandbox: a path swapped while it is read', () => {
     expect(seen.refused, 'reads were refused while it flipped').toBeGreaterThan(0);
   });
 
-  it('the file itself swapped for a link out or a hard link out: 0 escapes in 3,000 reads each, in the walk and in the fallback', async () => {
+  it('the file itself swapped for a link out or a hard link out: 0 escapes in at least 3,000 reads each, in the walk and in the fallback', async () => {
     const { root, outside } = layout();
     writeFileSync(join(root, 'park-file'), 'INSIDE');
     symlinkSync(join(outside, 'f'), join(root, 'park-link'));
@@ -132,7 +132,9 @@ describe('racing the sandbox: a path swapped while it is read', () => {
     for (const procFd of [true, false]) {
       const sb = new SandboxFs(root, { procFd });
       const seen = { inside: 0, escaped: 0, refused: 0 };
-      for (let i = 0; i < 3_000; i++) {
+      // On a loaded machine the flipping thread may not run for a while: read on until one read got through (20 s at most).
+      const until = performance.now() + 20_000;
+      for (let i = 0; i < 3_000 || (procFd && seen.inside === 0 && performance.now() < until); i++) {
         const got = readVia(sb, 'flip');
         if (got === null) seen.refused++;
         else if (got === 'INSIDE') seen.inside++;

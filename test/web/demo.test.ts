@@ -222,6 +222,8 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
     await page.setInputFiles('#project-files', [join(dir, 'colours.inc'), join(dir, 'pixel.bin')]);
     await page.waitForFunction(() => document.getElementById('project-list')!.textContent === 'Project files: colours.inc, pixel.bin');
     await page.fill('#source', ' .include "colours.inc"\n lda #cyan\n sta $0200\n lda data\n sta $0201\n brk\ndata:\n .incbin "pixel.bin"\n dcb 0\n');
+    // What an earlier program's end said must not pass for this one's.
+    await page.evaluate(() => (document.getElementById('message')!.textContent = ''));
     await page.click('#assemble');
     await page.waitForFunction(() => /exit code 0/.test(document.getElementById('message')!.textContent ?? ''));
     expect((await screenIndexes()).slice(0, 2)).toEqual([3, 4]);
