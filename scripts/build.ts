@@ -1,10 +1,11 @@
-// Builds what the tests run: the Wasm core (build/), the TypeScript (dist/)
-// and the browser build (dist/browser, dist/demo), each stamped with a hash
-// of its inputs, so that a stale output is rebuilt (or refused), never tested.
+// Builds what the tests run: the Wasm core (build/), the TypeScript (dist/),
+// the bundled command (dist/cli/hyper6502.cjs) and the browser build
+// (dist/browser, dist/demo), each stamped with a hash of its inputs, so that a
+// stale output is rebuilt (or refused), never tested.
 //
 // How to drive this:
 //   npm run build                      # every output (npm install runs it too)
-//   npm run build:wasm                 # one of them: build:wasm, build:ts, build:web
+//   npm run build:wasm                 # one of them: build:wasm, build:ts, build:cli, build:web
 //   npx tsx scripts/build.ts --stale   # only the outputs whose inputs changed (npm test does this)
 //   npx tsx scripts/build.ts --check   # fail, naming them, if any output is stale (vitest does this)
 
@@ -18,7 +19,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 interface Target {
   /** Its name on the command line. */
-  id: 'wasm' | 'ts' | 'web';
+  id: 'wasm' | 'ts' | 'cli' | 'web';
   name: string;
   /** The command that builds it. */
   command: string[];
@@ -45,6 +46,15 @@ const TARGETS: Target[] = [
     inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'],
     stamp: 'dist/.inputs',
     output: 'dist/cli/main.js',
+  },
+  {
+    id: 'cli',
+    name: 'the bundled command (dist/cli/hyper6502.cjs)',
+    command: ['npx', 'tsx', 'scripts/build-cli.ts'],
+    // Its code cache is made by a run of hello.prg on the Wasm core built before it.
+    inputs: ['src', 'scripts/build-cli.ts', 'test/programs/hello.prg', 'package.json', 'node_modules/esbuild/package.json'],
+    stamp: 'dist/cli/.bundle-inputs',
+    output: 'dist/cli/hyper6502.bundle.cache',
   },
   {
     id: 'web',

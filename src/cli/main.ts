@@ -5,7 +5,7 @@
 // Every error in the user's input ends in one line on stderr and exit code 2;
 // a failure of the emulator itself in exit code 1.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { runCommand, type CliIo } from './run.js';
 import { disasmCommand } from './disasm.js';
 import { asmCommand } from './asm.js';
@@ -87,7 +87,8 @@ function isParseArgsError(err: unknown): boolean {
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }
 
-const isEntry = process.argv[1] && new URL(import.meta.url).pathname === (await import('node:fs')).realpathSync(process.argv[1]);
+// No top-level await: the command line is also bundled as one CommonJS file (scripts/build-cli.ts).
+const isEntry = process.argv[1] && new URL(import.meta.url).pathname === realpathSync(process.argv[1]);
 if (isEntry) {
   // A reader that goes away (`hyper6502 run prog | head`) ends the output quietly, as other tools do.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -100,14 +101,15 @@ if (isEntry) {
     if (interrupt.signal.aborted) process.exit(130);
     interrupt.abort();
   });
-  const code = await main(process.argv.slice(2), {
+  void main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     stdin: process.stdin,
     stdoutStream: process.stdout,
     signal: interrupt.signal,
+  }).then((code) => {
+    process.exitCode = code;
+    // Nothing of ours keeps running: stdin may still be open (a terminal), so leave.
+    process.stdout.write('', () => process.exit(code));
   });
-  process.exitCode = code;
-  // Nothing of ours keeps running: stdin may still be open (a terminal), so leave.
-  process.stdout.write('', () => process.exit(code));
 }

@@ -346,6 +346,7 @@ export class Cpu {
   // ---- Running ---------------------------------------------------------------
   /** Runs until `budget` cycles are spent (the last instruction completes) or an exit. */
   run(budget: number): ExitReason {
+    if (!firstRunMarked) markFirstRun();
     return (this.allRam ? this.runFlatFn : this.runFn)(this.address, clampBudget(budget));
   }
 
@@ -447,6 +448,17 @@ export class Cpu {
     this.pageAttrs.set(attrs);
     this.allRam = this.pageAttrs.every((a) => a === PageAttr.RAM);
   }
+}
+
+/**
+ * The process's (or page's) first run of guest code is marked for whoever
+ * measures start-up: `performance.getEntriesByName(FIRST_RUN_MARK)` (bench/startup.bench.ts).
+ */
+export const FIRST_RUN_MARK = 'hyper6502:first-run';
+let firstRunMarked = false;
+function markFirstRun() {
+  firstRunMarked = true;
+  globalThis.performance?.mark?.(FIRST_RUN_MARK);
 }
 
 export function hex(n: number, digits: number): string {
