@@ -22,7 +22,7 @@ import {
   STATE_PC, STATE_CYCLES, STATE_FLAGS, STATE_IRQ, STATE_NMI, STATE_IRQ_AT, STATE_IRQ_UNTIL, STATE_NMI_AT,
   STATE_IRQ_LATCH, STATE_POLL, STATE_IO_READ_LEN, STATE_IO_STAMP, STATE_TRACE_LEN, POLL_LATE, POLL_SEQUENCE,
   STATE_RUN_INT_AT, STATE_RUN_IRQ_SEEN, STATE_RUN_IRQ_GONE, STATE_RUN_NMI_SEEN, STATE_RUN_LATE_AT,
-  STATE_RUN_SEQ_AT, STATE_RUN_I_AT, STATE_RUN_I_OLD, STATE_RUN_HOLD, RUN_TRACE, TRACE, TRACE_WRITE,
+  STATE_RUN_SEQ_AT, STATE_RUN_I_AT, STATE_RUN_I_OLD, STATE_RUN_HOLD, RUN_TRACE, TRACE, TRACE_WRITE, TRACE_CAPACITY,
 } from '../src/core/layout';
 
 /** A boundary no run reaches: the line is not asserted. */
@@ -85,7 +85,7 @@ export function beginRun(vm: usize): i32 {
 /** The last two trace records, if they are the reads of $FFFE/$FFFF, become those of $FFFA/$FFFB. */
 function retraceVector(vm: usize): void {
   const n = <i32>load<u32>(vm, STATE_TRACE_LEN);
-  if (n < 2) return;
+  if (n < 2 || n > TRACE_CAPACITY) return; // whatever the state block says, nothing is written outside the ring
   const at = vm + TRACE + (<usize>(n - 2) << 2);
   if ((load<u32>(at) & (0xFFFF | TRACE_WRITE)) != 0xFFFE) return;
   store<u32>(at, 0xFFFA | (<u32>load<u8>(vm + 0xFFFA) << 16));
@@ -104,8 +104,9 @@ export function pollAt(vm: usize, cycles: i32, p: i32): i32 {
     updateIntAt(vm);
   }
   if (load<u8>(vm, STATE_RUN_HOLD)) {
+    // Only the boundary before the replayed instruction is held: at its end the poll is as always.
     store<u8>(vm, 0, STATE_RUN_HOLD);
-    return 0;
+    if (cycles == 0) return 0;
   }
   if (cycles == load<i32>(vm, STATE_RUN_SEQ_AT)) return 0;
   const t = cycles == load<i32>(vm, STATE_RUN_LATE_AT) ? cycles - 1 : cycles; // when the poll was

@@ -15,6 +15,7 @@
 
 export { CoreMemory, Cpu, ExitReason, EXIT_NAMES, PageAttr, MAX_BUDGET, type BusCycle } from './core/cpu.js';
 export { loadCoreModule } from './core/wasm.js';
+export type { CoreSource, WorkerSource, WorkerLike } from './platform/node.js';
 export { opcodeTable, CPU_MODELS, CPU_VARIANTS, parseCpuModel, trapOpcodes, type CpuModel, type CpuVariant, type OpcodeInfo, type AddressingMode } from './isa/opcodes.js';
 export { disassemble, disassembleRange, formatInstruction, type Instruction, type MemoryReader } from './isa/disasm.js';
 

@@ -128,7 +128,7 @@ async function load(name: string, given?: VmSpec) {
   em?.destroy();
   term?.dispose();
   // The machine's description says whether it has a terminal: the embedding opens this one only then.
-  term = new Terminal({ rows: 20, cols: 80, convertEol: false });
+  term = new Terminal({ rows: 20, ...terminalSize(), convertEol: false });
   current = name;
   const examples = $('program') as HTMLSelectElement;
   examples.value = [...examples.options].some((o) => o.value === name) ? name : '';
@@ -145,6 +145,19 @@ async function load(name: string, given?: VmSpec) {
   em.focus();
   $('run').textContent = 'Pause';
   $('restore-autosave').hidden = !(await autosaved(name));
+}
+
+/**
+ * 80 columns where they fit; on a narrow screen (a phone) as many as fit, at
+ * least 40, in a smaller font, so that the terminal is never wider than the page.
+ */
+function terminalSize(): { cols: number; fontSize: number } {
+  const width = $('emu').parentElement!.clientWidth - 4;
+  const fontSize = width < 600 ? 12 : 15;
+  const ctx = document.createElement('canvas').getContext('2d')!;
+  ctx.font = `${fontSize}px courier-new, courier, monospace`; // xterm.js's default font
+  const cell = ctx.measureText('W'.repeat(40)).width / 40;
+  return { cols: Math.max(40, Math.min(80, Math.floor((width - 16) / cell))), fontSize };
 }
 
 function speed() {

@@ -10,13 +10,13 @@
 // startAddress). `readSourceFile` is the file reader both give the assembler:
 // it refuses what is not a regular file, or is too big, before reading it.
 
-import { parseArgs } from 'node:util';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, writeFileSync } from 'node:fs';
+import { readAtMost } from '../node/files.js';
 import { assemble, type AsmError, type AsmOptions, type AsmResult } from '../asm/assembler.js';
 import { formatAsmError, formatAsmWarning, formatSymbols } from '../asm/output.js';
 import { writeObject } from '../asm/object.js';
 import { CPU_NAMES } from '../asm/instructions.js';
-import { UsageError, parseNumber } from './args.js';
+import { UsageError, parseNumber, parseOptions } from './args.js';
 import type { CliIo } from './run.js';
 
 export const ASM_USAGE = `Usage: hyper6502 asm FILE [-o OUT] [options]
@@ -36,18 +36,34 @@ Options:
                          sim65 program, or an object file (the default for -o X.o)
   --dialect ca65|easy6502  easy6502: the tutorial's syntax (define, dcb), code at $0600
   --listing FILE         write a listing: addresses and bytes beside each line
-  --symbols FILE         write the symbols, one "name = $XXXX" a line`;
+  --symbols FILE         write the symbols, one "name = $XXXX" a line
+  -h, --help             this text
+
+FILE and what it includes are read only if each is a regular file of at most
+16 MiB: a device, a pipe or a bigger file is refused before it is read.`;
 
 /** The largest file .include or .incbin reads. */
 export const MAX_SOURCE_BYTES = 16 << 20;
 
-/** Reads a file for the assembler, refusing a device, a folder or one over maxBytes before reading it. */
+/**
+ * Reads a file for the assembler, refusing a device, a pipe, a folder or one
+ * over maxBytes before reading it (checked on the open descriptor, which is
+ * opened non-blocking so that a FIFO is not waited on). A missing file throws
+ * with code ENOENT, as the assembler's include search wants.
+ */
 export function readSourceFile(path: string, maxBytes = MAX_SOURCE_BYTES): Buffer {
-  const info = statSync(path);
-  if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
-  if (!info.isFile()) throw new Error(`${path} is not a regular file (a device or a pipe has no end to read to)`);
-  if (info.size > maxBytes) throw new Error(`${path} is ${info.size} bytes, more than the ${maxBytes} a source may read`);
-  return readFileSync(path);
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const info = fstatSync(fd);
+    if (info.isDirectory()) throw Object.assign(new Error(`${path} is a directory`), { code: 'EISDIR' });
+    if (!info.isFile()) throw new Error(`${path} is not a regular file (a device or a pipe has no end to read to)`);
+    if (info.size > maxBytes) throw new Error(`${path} is ${info.size} bytes, more than the ${maxBytes} a source may read`);
+    const bytes = readAtMost(fd, info.size, maxBytes);
+    if (!bytes) throw new Error(`${path} is more than the ${maxBytes} bytes a source may read`);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function fileInfo(path: string): { size: number; mtime: number } | undefined {
@@ -99,23 +115,18 @@ export function parseDefines(list: readonly string[]): Record<string, number> {
 }
 
 export async function asmCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      output: { type: 'string', short: 'o' },
-      define: { type: 'string', short: 'D', multiple: true, default: [] },
-      include: { type: 'string', short: 'I', multiple: true, default: [] },
-      cpu: { type: 'string', default: '6502' },
-      undocumented: { type: 'boolean', default: false },
-      'debug-info': { type: 'boolean', short: 'g', default: false },
-      format: { type: 'string' },
-      dialect: { type: 'string', default: 'ca65' },
-      listing: { type: 'string' },
-      symbols: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const { values, positionals } = parseOptions('asm', argv, {
+    output: { type: 'string', short: 'o' },
+    define: { type: 'string', short: 'D', multiple: true, default: [] },
+    include: { type: 'string', short: 'I', multiple: true, default: [] },
+    cpu: { type: 'string', default: '6502' },
+    undocumented: { type: 'boolean', default: false },
+    'debug-info': { type: 'boolean', short: 'g', default: false },
+    format: { type: 'string' },
+    dialect: { type: 'string', default: 'ca65' },
+    listing: { type: 'string' },
+    symbols: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     io.stdout(ASM_USAGE + '\n');

@@ -5,10 +5,9 @@
 // How to drive this: `await dapCommand(argv, io)` with argv after "dap";
 // on stdio it returns when the client closes stdin.
 
-import { parseArgs } from 'node:util';
 import { createServer } from 'node:net';
 import type { Readable } from 'node:stream';
-import { UsageError, parseNumber } from './args.js';
+import { UsageError, parseNumber, parseOptions } from './args.js';
 import type { CliIo } from './run.js';
 import { serveDap } from '../dap/adapter.js';
 
@@ -17,14 +16,19 @@ export const DAP_USAGE = `Usage: hyper6502 dap [--port N]
 Speaks the Debug Adapter Protocol on stdin and stdout (or, with --port, to
 clients connecting to 127.0.0.1:N), for VS Code and other editors. Launch
 arguments: program, dbgfile, labels, machine, cpu, load, start, args,
-stopOnEntry, input, sourceRoot, history.`;
+stopOnEntry, input, sourceRoot, history.
+
+Options:
+  --port N      serve clients on 127.0.0.1:N instead of stdin and stdout
+  -h, --help    this text`;
 
 export async function dapCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+  const { values, positionals } = parseOptions('dap', argv, { port: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     io.stdout(DAP_USAGE + '\n');
     return 0;
   }
+  if (positionals.length) throw new UsageError(`dap takes no arguments (got ${positionals[0]}): the client says what to launch`);
   if (values.port !== undefined) {
     const port = parseNumber(values.port, '--port', 65535);
     const server = createServer((socket) => serveDap(socket, socket));

@@ -3,13 +3,12 @@
 // How to drive this: `await disasmCommand(argv, io)` with argv after
 // "disasm"; returns the exit code.
 
-import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
 import { disassemble, formatInstruction } from '../isa/disasm.js';
 import { isSim65, parseSim65, Sim65FormatError } from '../devices/sim65.js';
 import { hex } from '../core/cpu.js';
 import { parseCpuModel, type CpuModel } from '../isa/opcodes.js';
-import { UsageError, parseAddress, parseNumber } from './args.js';
+import { UsageError, parseAddress, parseNumber, parseOptions } from './args.js';
+import { readBoundedFile } from '../node/files.js';
 import type { CliIo } from './run.js';
 
 export const DISASM_USAGE = `Usage: hyper6502 disasm FILE [options]
@@ -21,20 +20,22 @@ Options:
   --cpu 6502|65c02    CPU model for a raw binary (default 6502)
   --org ADDR          where a raw binary is loaded (default 0)
   --start ADDR        first address to list (default: the load address)
-  --count N           instructions to list (default: to the end of the file)`;
+  --count N           instructions to list (default: to the end of the file)
+  -h, --help          this text
+
+FILE is read only if it is a regular file of at most 64 KiB (and a sim65
+header): a device, a pipe or a bigger file is refused before it is read.`;
+
+/** The largest FILE: 64 KiB and a sim65 header. */
+const FILE_MAX = 0x10000 + 12;
 
 export async function disasmCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      cpu: { type: 'string' },
-      org: { type: 'string' },
-      start: { type: 'string' },
-      count: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = parseOptions('disasm', argv, {
+    cpu: { type: 'string' },
+    org: { type: 'string' },
+    start: { type: 'string' },
+    count: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
     io.stdout(DISASM_USAGE + '\n');
@@ -44,10 +45,9 @@ export async function disasmCommand(argv: string[], io: CliIo): Promise<number> 
   const file = positionals[0];
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(file));
+    bytes = await readBoundedFile(file, FILE_MAX, 'program');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new UsageError((err as Error).message.replace(/^cannot read program /, 'cannot read '));
   }
   let model: CpuModel;
   let org: number;

@@ -7,15 +7,13 @@
 // exit 2). -Ln writes the label file, -m the map file, --dbgfile the debug
 // info, each the way ld65 writes it.
 
-import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { link } from '../asm/linker.js';
 import { parseLinkerConfig, ConfigError } from '../asm/ldconfig.js';
 import { readObject, ObjectError } from '../asm/object.js';
 import { writeDebugInfo } from '../asm/dbginfo.js';
-import { UsageError, parseAddress, parseNumber } from './args.js';
-import { describeFsError, write } from './asm.js';
+import { UsageError, parseAddress, parseNumber, parseOptions } from './args.js';
+import { describeFsError, readSourceFile, write } from './asm.js';
 import type { CliIo } from './run.js';
 
 export const LINK_USAGE = `Usage: hyper6502 link -C FILE.cfg OBJ... -o OUT [options]
@@ -30,11 +28,15 @@ Options:
   -D NAME=VALUE          define a symbol, as ld65 -D
   --Ln FILE              write the label file (VICE "al" lines)
   -m, --mapfile FILE     write the map file
-  --dbgfile FILE         write the debug info file`;
+  --dbgfile FILE         write the debug info file
+  -h, --help             this text
+
+The configuration and the object files are read only if each is a regular
+file of at most 16 MiB: a device, a pipe or a bigger file is refused first.`;
 
 function readText(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readSourceFile(path).toString('utf8');
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${describeFsError(err)}`);
   }
@@ -54,20 +56,15 @@ function linkerDefines(list: readonly string[]): Record<string, number> {
 export async function linkCommand(argv: string[], io: CliIo): Promise<number> {
   // ld65 spells the label file option -Ln; parseArgs takes long options with two dashes.
   argv = argv.map((a) => (a === '-Ln' ? '--Ln' : a));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: 'string', short: 'C' },
-      output: { type: 'string', short: 'o' },
-      'start-addr': { type: 'string', short: 'S' },
-      define: { type: 'string', short: 'D', multiple: true, default: [] },
-      Ln: { type: 'string' },
-      mapfile: { type: 'string', short: 'm' },
-      dbgfile: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const { values, positionals } = parseOptions('link', argv, {
+    config: { type: 'string', short: 'C' },
+    output: { type: 'string', short: 'o' },
+    'start-addr': { type: 'string', short: 'S' },
+    define: { type: 'string', short: 'D', multiple: true, default: [] },
+    Ln: { type: 'string' },
+    mapfile: { type: 'string', short: 'm' },
+    dbgfile: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     io.stdout(LINK_USAGE + '\n');

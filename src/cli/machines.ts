@@ -4,20 +4,23 @@
 //
 // How to drive this: `machinesCommand(argv, io)`; returns the exit code.
 
-import { parseArgs } from 'node:util';
 import { checkMachine, findMachine, machineNames, specToJson } from '../machine/description.js';
 import { hex } from '../core/cpu.js';
-import { UsageError } from './args.js';
+import { UsageError, parseOptions } from './args.js';
 import type { CliIo } from './run.js';
 
 export const MACHINES_USAGE = `Usage: hyper6502 machines [NAME] [--json]
 
 Lists the built-in machines, each with its memory map and devices. With NAME,
 shows that machine; with --json, its description as JSON (copy it to describe
-a machine of your own, and run it with hyper6502 run --machine FILE.json).`;
+a machine of your own, and run it with hyper6502 run --machine FILE.json).
+
+Options:
+  --json        the description as JSON
+  -h, --help    this text`;
 
 export function machinesCommand(argv: string[], io: CliIo): number {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseOptions('machines', argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     io.stdout(MACHINES_USAGE + '\n');
     return 0;

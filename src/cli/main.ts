@@ -5,76 +5,84 @@
 // Every error in the user's input ends in one line on stderr and exit code 2;
 // a failure of the emulator itself in exit code 1.
 
-import { readFileSync, realpathSync } from 'node:fs';
-import { runCommand, type CliIo } from './run.js';
-import { disasmCommand } from './disasm.js';
-import { asmCommand } from './asm.js';
-import { linkCommand } from './link.js';
-import { benchCommand } from './vms.js';
-import { serveCommand } from './serve.js';
-import { machinesCommand } from './machines.js';
-import { monitorCommand } from './monitor.js';
-import { dapCommand } from './dap.js';
-import { UsageError } from './args.js';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runCommand, RUN_USAGE, type CliIo } from './run.js';
+import { disasmCommand, DISASM_USAGE } from './disasm.js';
+import { asmCommand, ASM_USAGE } from './asm.js';
+import { linkCommand, LINK_USAGE } from './link.js';
+import { benchCommand, BENCH_USAGE } from './vms.js';
+import { serveCommand, SERVE_USAGE } from './serve.js';
+import { machinesCommand, MACHINES_USAGE } from './machines.js';
+import { monitorCommand, MONITOR_USAGE } from './monitor.js';
+import { dapCommand, DAP_USAGE } from './dap.js';
+import { UsageError, packageVersion } from './args.js';
 
-const USAGE = `Usage: hyper6502 <command> [options]
+interface Command {
+  /** One line for the list of commands. */
+  summary: string;
+  /** What `hyper6502 COMMAND --help` and `hyper6502 help COMMAND` print. */
+  usage: string;
+  run(argv: string[], io: CliIo): number | Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: { summary: 'run a program on a machine: a cc65 sim65 program, a raw binary,\nor BASIC, Forth, a monitor on its machine', usage: RUN_USAGE, run: runCommand },
+  machines: { summary: 'the built-in machines and their memory maps', usage: MACHINES_USAGE, run: machinesCommand },
+  disasm: { summary: 'list the instructions of a program', usage: DISASM_USAGE, run: disasmCommand },
+  asm: { summary: 'assemble a 6502/65C02 source, ca65 syntax', usage: ASM_USAGE, run: asmCommand },
+  link: { summary: 'link object files by an ld65 config', usage: LINK_USAGE, run: linkCommand },
+  monitor: { summary: 'a machine-language monitor on a program', usage: MONITOR_USAGE, run: monitorCommand },
+  dap: { summary: 'a debug adapter (DAP) for editors', usage: DAP_USAGE, run: dapCommand },
+  bench: { summary: 'emulated MHz of a pool of VMs', usage: BENCH_USAGE, run: benchCommand },
+  serve: { summary: 'serve the demo page (or a folder) on localhost', usage: SERVE_USAGE, run: serveCommand },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).flatMap(([name, c]) => c.summary.split('\n').map((line, i) => `  ${(i === 0 ? name : '').padEnd(12)}${line}`));
+  return `Usage: hyper6502 <command> [options]
 
 Commands:
-  run FILE      run a program on a machine: a cc65 sim65 program, a raw binary,
-                or BASIC, Forth, a monitor on its machine (hyper6502 run --help)
-  machines      the built-in machines and their memory maps
-  disasm FILE   list the instructions of a program (hyper6502 disasm --help)
-  asm FILE      assemble a 6502/65C02 source, ca65 syntax (hyper6502 asm --help)
-  link OBJ...   link object files by an ld65 config (hyper6502 link --help)
-  monitor FILE  a machine-language monitor on a program (hyper6502 monitor --help)
-  dap           a debug adapter (DAP) for editors (hyper6502 dap --help)
-  bench         emulated MHz of a pool of VMs (hyper6502 bench --help)
-  serve         serve the demo page on localhost (npm start)
+${lines.join('\n')}
 
 Options:
-  --help        this text
-  --version     the version`;
+  -h, --help    this text; hyper6502 help COMMAND (or COMMAND --help) for a command's
+  -V, --version the version`;
+}
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; hyper6502 --help says more)`);
+}
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
-      case 'run':
-        return await runCommand(rest, io);
-      case 'disasm':
-        return await disasmCommand(rest, io);
-      case 'asm':
-        return await asmCommand(rest, io);
-      case 'link':
-        return await linkCommand(rest, io);
-      case 'bench':
-        return await benchCommand(rest, io);
-      case 'serve':
-        return await serveCommand(rest, io);
-      case 'machines':
-        return machinesCommand(rest, io);
-      case 'monitor':
-        return await monitorCommand(rest, io);
-      case 'dap':
-        return await dapCommand(rest, io);
       case undefined:
+        io.stderr(usage() + '\n');
+        return 2;
       case '--help':
       case '-h':
-      case 'help':
-        io.stdout(USAGE + '\n');
-        return command === undefined ? 2 : 0;
-      case '--version':
-      case '-v': {
-        const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-        io.stdout(`hyper6502 ${pkg.version}\n`);
+      case 'help': {
+        if (command === 'help' && rest.length > 1) throw new UsageError(`help takes one COMMAND, got ${rest.join(' ')}`);
+        const topic = command === 'help' ? rest[0] : undefined;
+        if (topic === undefined) io.stdout(usage() + '\n');
+        else if (Object.hasOwn(COMMANDS, topic)) io.stdout(COMMANDS[topic].usage + '\n');
+        else throw unknownCommand(topic);
         return 0;
       }
+      case '--version':
+      case '-V':
+      case '-v':
+        io.stdout(`hyper6502 ${packageVersion()}\n`);
+        return 0;
       default:
-        throw new UsageError(`unknown command "${command}" (commands: run, machines, monitor, dap, disasm, asm, link, bench, serve)`);
+        if (!Object.hasOwn(COMMANDS, command)) throw command.startsWith('-') ? new UsageError(`unknown option ${command} (hyper6502 --help lists the commands)`) : unknownCommand(command);
+        return await COMMANDS[command].run(rest, io);
     }
   } catch (err) {
-    if (err instanceof UsageError || isParseArgsError(err)) {
-      io.stderr(`hyper6502: ${(err as Error).message}\n`);
+    if (err instanceof UsageError) {
+      io.stderr(`hyper6502: ${err.message}\n`);
       return 2;
     }
     io.stderr(`hyper6502: internal error: ${(err as Error).message ?? err}\n`);
@@ -82,14 +90,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function isParseArgsError(err: unknown): boolean {
-  const code = (err as { code?: string })?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+/** Run as a program (node main.js, the bin link, npx), wherever it is installed: compared as paths, never as URL text. */
+function isEntry(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1]);
+  } catch {
+    return false;
+  }
 }
 
 // No top-level await: the command line is also bundled as one CommonJS file (scripts/build-cli.ts).
-const isEntry = process.argv[1] && new URL(import.meta.url).pathname === realpathSync(process.argv[1]);
-if (isEntry) {
+if (isEntry()) {
   // A reader that goes away (`hyper6502 run prog | head`) ends the output quietly, as other tools do.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -6,11 +6,10 @@
 // with --commands FILE, or commands piped on stdin, it runs them one by one,
 // echoing each after the prompt (a transcript), and ends after the last.
 
-import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { UsageError, parseAddress } from './args.js';
+import { UsageError, parseAddress, parseOptions } from './args.js';
 import type { CliIo } from './run.js';
 import { launchProgram, LaunchError } from '../debug/launch.js';
 import { DebugSession } from '../debug/session.js';
@@ -32,7 +31,8 @@ Options:
   --start ADDR              start address (default: the reset vector)
   --dbgfile FILE            ld65 debug info
   --labels FILE             a label file (ld65 -Ln or VICE); more than one may be given
-  --commands FILE           run the commands in FILE, then leave (piped stdin does the same)`;
+  --commands FILE           run the commands in FILE, then leave (piped stdin does the same)
+  -h, --help                this text`;
 
 const OPTIONS = {
   machine: { type: 'string' },
@@ -48,7 +48,7 @@ const OPTIONS = {
 export async function monitorCommand(argv: string[], io: CliIo): Promise<number> {
   const first = argv.findIndex((a, i) => !a.startsWith('-') && !(i > 0 && argv[i - 1].startsWith('--') && !argv[i - 1].includes('=') && argv[i - 1] !== '--help'));
   const ours = first >= 0 ? argv.slice(0, first) : argv;
-  const { values } = parseArgs({ args: ours, options: OPTIONS, allowPositionals: false, strict: true });
+  const { values } = parseOptions('monitor', ours, OPTIONS);
   if (values.help) {
     io.stdout(MONITOR_USAGE + '\n');
     return 0;

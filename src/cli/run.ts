@@ -9,12 +9,12 @@
 import { parseArgs } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { hex, type Cpu } from '../core/cpu.js';
-import { UsageError, parseAddress, parseCpu, parseNumber } from './args.js';
-import { isSim65, Sim65FormatError } from '../devices/sim65.js';
+import { UsageError, parseAddress, parseCpu, parseNumber, parseOptions, packageVersion } from './args.js';
+import { isSim65, parseSim65, Sim65FormatError } from '../devices/sim65.js';
 import { runMachine, type RunMachineResult } from '../node/run.js';
 import { loadMachineFile, readBoundedFile } from '../node/files.js';
 import { assembleFile, formatAsmErrors, isAssemblerSource, startAddress } from './asm.js';
-import { runVmsCommand } from './vms.js';
+import { atMost, runVmsCommand, vmLimit, workerLimit } from './vms.js';
 import { DescriptionError, findMachine, machineNames, resolveSpec, type MachineSpec, type VmSpec } from '../machine/description.js';
 
 export const RUN_USAGE = `Usage: hyper6502 run [options] [FILE [arguments...]]
@@ -37,17 +37,22 @@ Options:
   --rom IMAGE@ADDR       a ROM image at ADDR, read-only (more than one may be given)
   --start ADDR           start address (default: the reset vector)
   --clock HZ             run in real time at HZ cycles a second (e.g. 1000000)
-  --max-cycles N         stop after N cycles
+  -x, --max-cycles N     stop after N cycles
   --stats                print one JSON line of statistics on stderr at the end
   --trace                print each instruction on stderr (slow)
   --stop-on-self-loop    stop when an instruction jumps or branches to itself
-sim65 programs:
-  --cycles               print the number of cycles executed on stderr
+  -v, --verbose          say on stderr where FILE loaded and starts, and how it ended
+  -V, --version          the version
+  -h, --help             this text
+sim65 programs (sim65's options, spelt as sim65 spells them: a drop-in for it):
+  -c, --cycles           print the number of cycles executed, on stdout after the
+                         program's output (as sim65 does)
   --fs-root DIR          let the program open, create and remove files under DIR
   --fs-quota BYTES       how much its files may grow in the run (default 64 MiB)
 Many VMs:
   --vms N                run N copies side by side on the hypervisor; each
                          output line starts with [vmK]; the status is the largest
+                         (at most as many as half this machine's memory holds)
   --workers W            worker threads for them (default: one per core)
 
 On a terminal, keys go to the guest as typed (Ctrl-C too); Ctrl-A x leaves.
@@ -76,11 +81,13 @@ const OPTIONS = {
   load: { type: 'string' },
   rom: { type: 'string', multiple: true },
   start: { type: 'string' },
-  'max-cycles': { type: 'string' },
+  'max-cycles': { type: 'string', short: 'x' },
   'stop-on-self-loop': { type: 'boolean' },
   stats: { type: 'boolean' },
   trace: { type: 'boolean' },
-  cycles: { type: 'boolean' },
+  cycles: { type: 'boolean', short: 'c' },
+  verbose: { type: 'boolean', short: 'v', multiple: true },
+  version: { type: 'boolean', short: 'V' },
   'fs-root': { type: 'string' },
   'fs-quota': { type: 'string' },
   vms: { type: 'string' },
@@ -89,7 +96,7 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type Values = { -readonly [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+type Values = ReturnType<typeof parseOptions<typeof OPTIONS>>['values'];
 
 /** The largest program file run reads: 64 KiB and a sim65 header (a source: 4 MiB). */
 const PROGRAM_MAX = 0x10000 + 12;
@@ -103,30 +110,22 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const fileIndex = fileToken?.index ?? -1;
   const file = fileIndex >= 0 ? argv[fileIndex] : undefined;
   // Options before FILE are ours whatever FILE is: check them before reading it.
-  const before = parseArgs({ args: fileIndex >= 0 ? argv.slice(0, fileIndex) : argv, options: OPTIONS, allowPositionals: true, strict: true }).values as Values;
-  if (before.help) {
-    io.stdout(RUN_USAGE + '\n');
-    return 0;
-  }
+  const before = parseOptions('run', fileIndex >= 0 ? argv.slice(0, fileIndex) : argv, OPTIONS).values;
+  if (before.help || before.version) return helpOrVersion(before, io);
+  numbers(before);
   const image = file === undefined ? undefined : await readProgram(file);
   const sim65 = image !== undefined && isSim65(image) && !isAssemblerSource(file!);
   const ours = sim65 ? argv.slice(0, fileIndex) : argv.filter((_, i) => i !== fileIndex);
-  const { values: v, positionals } = parseArgs({ args: ours, options: OPTIONS, allowPositionals: true, strict: true });
-  const values = { ...v } as Values;
-  if (values.help) {
-    io.stdout(RUN_USAGE + '\n');
-    return 0;
-  }
+  const { values: v, positionals } = parseOptions('run', ours, OPTIONS);
+  const values: Values = { ...v };
+  if (values.help || values.version) return helpOrVersion(values, io);
   if (positionals.length) throw new UsageError(`run takes one FILE, got ${positionals.length + 1}: ${[file, ...positionals].join(' ')} (arguments go only to sim65 programs)`);
   if (values.profile !== undefined) {
     if (values.machine !== undefined) throw new UsageError('give --machine or --profile (its old name), not both');
     values.machine = values.profile;
   }
-  const maxCycles = values['max-cycles'] === undefined ? undefined : parseNumber(values['max-cycles'], '--max-cycles');
-  const fsQuota = values['fs-quota'] === undefined ? undefined : parseNumber(values['fs-quota'], '--fs-quota');
+  const { maxCycles, clock, vms, workers, fsQuota } = numbers(values);
   if (fsQuota !== undefined && values['fs-root'] === undefined) throw new UsageError('--fs-quota limits the files under --fs-root: give --fs-root DIR too');
-  const clock = values.clock === undefined ? undefined : parseNumber(values.clock, '--clock');
-  if (clock === 0) throw new UsageError('--clock must be more than 0');
   if (file === undefined && values.machine === undefined) throw new UsageError('run needs a FILE to run (or a --machine with its ROMs)');
 
   const machine = await machineOf(values.machine, sim65);
@@ -143,16 +142,14 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     throw new UsageError(describeSpecError(err, file));
   }
   if (values.vms !== undefined || values.workers !== undefined) {
-    const vms = values.vms === undefined ? 1 : parseNumber(values.vms, '--vms', 100_000);
-    if (vms < 1) throw new UsageError('--vms must be at least 1');
-    const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
-    for (const opt of ['trace', 'stats', 'cycles', 'fs-root', 'fs-quota', 'clock'] as const) {
+    for (const opt of ['trace', 'stats', 'cycles', 'fs-root', 'fs-quota', 'clock', 'verbose'] as const) {
       if (values[opt] !== undefined) throw new UsageError(`--${opt} does not work with --vms`);
     }
-    return runVmsCommand({ machine: closed }, { vms, workers, ...(maxCycles === undefined ? {} : { maxCycles }), closeInput: sim65 }, io);
+    return runVmsCommand({ machine: closed }, { vms: vms ?? 1, workers, ...(maxCycles === undefined ? {} : { maxCycles }), closeInput: sim65 }, io);
   }
 
   const name = file ?? closed.name ?? 'machine';
+  if (values.verbose) io.stderr(loadedLines(file, image, sim65, closed));
   let result: RunMachineResult;
   try {
     result = await runMachine(
@@ -174,7 +171,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     throw err;
   }
   const cpu = result.machine.cpu;
-  if (values.cycles) io.stderr(`${result.cycles} cycles\n`);
+  if (values.verbose && result.reason === 'exit') io.stderr(`${sim65 ? 'PVExit' : 'Exit'} ($${hex(result.exitCode ?? 0, 2)})\n`);
+  if (values.cycles) io.stdout(`${result.cycles} cycles\n`); // on stdout, after the program's output, as sim65 prints it
   if (values.stats) io.stderr(statsLine(result.reason, cpu, result.seconds) + '\n');
   if (result.reason === 'exit') return result.exitCode ?? 0;
   const pc = `$${hex(result.exit.pc, 4)}`;
@@ -197,6 +195,43 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   };
   io.stderr(`hyper6502: ${name}: ${why[result.reason] ?? `stopped (${result.reason}) at ${pc}`}\n`);
   return 127;
+}
+
+/** The numbers among the options, checked (before FILE is read, for the options before it). */
+function numbers(values: Values) {
+  const number = (name: 'max-cycles' | 'fs-quota' | 'clock' | 'vms' | 'workers', min = 0, max?: number) => (values[name] === undefined ? undefined : parseNumber(values[name], `--${name}`, max, min));
+  return {
+    maxCycles: number('max-cycles'),
+    fsQuota: number('fs-quota'),
+    clock: number('clock', 1),
+    vms: atMost(number('vms', 1), vmLimit(), '--vms', 'VMs'),
+    workers: atMost(number('workers'), workerLimit(), '--workers', 'worker threads'),
+    load: values.load === undefined ? undefined : parseAddress(values.load, '--load'),
+    start: values.start === undefined ? undefined : parseAddress(values.start, '--start'),
+  };
+}
+
+function helpOrVersion(values: Values, io: CliIo): Promise<number> {
+  if (values.help) io.stdout(RUN_USAGE + '\n');
+  else io.stdout(`hyper6502 ${packageVersion()}\n`);
+  return Promise.resolve(0);
+}
+
+/** What -v says before the run, as sim65 -v says it: where the program loaded, and where it starts. */
+function loadedLines(file: string | undefined, image: Uint8Array | undefined, sim65: boolean, machine: MachineSpec): string {
+  const lines: string[] = [];
+  if (sim65 && image && file) {
+    const p = parseSim65(image, file);
+    lines.push(`Loaded '${file}' at $${hex(p.loadAddress, 4)}-$${hex(p.loadAddress + p.body.length - 1, 4)}`, `File version: ${image[5]}`, `Reset: $${hex(p.resetAddress, 4)}`);
+  } else {
+    for (const l of machine.load ?? []) {
+      const size = l.image instanceof Uint8Array ? l.image.length : 0;
+      const start = typeof l.address === 'number' ? l.address : Number(l.address);
+      if (size) lines.push(`Loaded ${l.rom ? 'ROM' : `'${file ?? 'image'}'`} at $${hex(start, 4)}-$${hex(start + size - 1, 4)}`);
+    }
+    lines.push(`Machine: ${machine.name ?? 'machine'}`, `Start: ${typeof machine.start === 'number' ? `$${hex(machine.start, 4)}` : 'the reset vector'}`);
+  }
+  return lines.map((l) => l + '\n').join('');
 }
 
 /** The machine --machine names (a built-in or a JSON file), or the default for FILE. */
@@ -226,8 +261,9 @@ async function specOf(file: string | undefined, image: Uint8Array | undefined, s
     return spec;
   }
   delete spec.name;
-  if (values.load !== undefined) spec.load = parseAddress(values.load, '--load');
-  if (values.start !== undefined) spec.start = parseAddress(values.start, '--start');
+  const { load, start } = numbers(values);
+  if (load !== undefined) spec.load = load;
+  if (start !== undefined) spec.start = start;
   if (values['stop-on-self-loop']) spec.stopOnSelfLoop = true;
   spec.roms = [];
   for (const rom of values.rom ?? []) {

@@ -5,10 +5,10 @@
 // How to drive this: `runVmsCommand(spec, options, io)` and
 // `benchCommand(argv, io)`; both return the exit code.
 
-import { parseArgs } from 'node:util';
+import { totalmem } from 'node:os';
 import { Hypervisor, type Vm } from '../hypervisor/hypervisor.js';
 import type { VmSpec } from '../hypervisor/spec.js';
-import { UsageError, parseNumber } from './args.js';
+import { UsageError, parseNumber, parseOptions } from './args.js';
 import type { CliIo } from './run.js';
 
 export interface VmsOptions {
@@ -17,6 +17,32 @@ export interface VmsOptions {
   maxCycles?: number;
   /** The guests get no input (their stdin is at its end at once). */
   closeInput?: boolean;
+}
+
+/** What a VM takes, about (its 64 KiB of guest memory, its slot, its objects: 110-130 KiB measured), and a worker thread (a V8 isolate with the core compiled and optimized: about 90 MiB). */
+const VM_BYTES = 160 * 1024;
+const WORKER_BYTES = 96 * 1024 * 1024;
+
+/** Memory the process may use: the machine's, or its cgroup's limit where that is lower. */
+function usableMemory(): number {
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  return Math.min(totalmem(), limit && limit > 0 ? limit : Infinity);
+}
+
+/** The most VMs one command starts: as many as half the usable memory holds. */
+export function vmLimit(): number {
+  return Math.max(1, Math.floor(usableMemory() / 2 / VM_BYTES));
+}
+
+/** The most worker threads one command starts: as many as half the usable memory holds, and no more than 256. */
+export function workerLimit(): number {
+  return Math.max(1, Math.min(256, Math.floor(usableMemory() / 2 / WORKER_BYTES)));
+}
+
+/** n, refused when it is more than `limit` (what this machine can start). */
+export function atMost<N extends number | undefined>(n: N, limit: number, option: string, what: string): N {
+  if (n !== undefined && n > limit) throw new UsageError(`${option}: ${n} is more ${what} than this machine can start (at most ${limit}, as many as half its memory holds)`);
+  return n;
 }
 
 /** Runs `vms` copies of `spec` until every one has ended; each output line is prefixed "[vmN] ". */
@@ -63,9 +89,16 @@ export async function runVmsCommand(spec: VmSpec, options: VmsOptions, io: CliIo
 
 export const BENCH_USAGE = `Usage: hyper6502 bench [--vms N] [--workers W] [--seconds S]
 
-Runs N busy VMs (default 8) on W worker threads (default: one per core) for
-S seconds (default 3) and prints the emulated MHz of the pool, per worker and
-per VM. The guest changes a byte in every page of its memory, endlessly.`;
+Runs N busy VMs (default 8) on W worker threads (default: one per core; 0:
+this thread) for S seconds (default 3) and prints the emulated MHz of the
+pool, per worker and per VM. The guest changes a byte in every page of its
+memory, endlessly. N is at most what half this machine's memory holds.
+
+Options:
+  --vms N       busy VMs (default 8)
+  --workers W   worker threads (default: one per core)
+  --seconds S   how long to measure (default 3)
+  -h, --help    this text`;
 
 // A guest that changes a byte in every page from $03 to $FF, endlessly (code in page 2).
 export const BUSY_GUEST = Uint8Array.from([
@@ -73,20 +106,14 @@ export const BUSY_GUEST = Uint8Array.from([
 ]);
 
 export async function benchCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: true,
-    options: { vms: { type: 'string' }, workers: { type: 'string' }, seconds: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  const { values, positionals } = parseOptions('bench', argv, { vms: { type: 'string' }, workers: { type: 'string' }, seconds: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) {
     io.stdout(BENCH_USAGE + '\n');
     return 0;
   }
   if (positionals.length) throw new UsageError(`bench takes no FILE (got ${positionals[0]})`);
-  const vms = values.vms === undefined ? 8 : parseNumber(values.vms, '--vms', 100_000);
-  if (vms < 1) throw new UsageError('--vms must be at least 1');
-  const workers = values.workers === undefined ? undefined : parseNumber(values.workers, '--workers', 256);
+  const vms = atMost(values.vms === undefined ? 8 : parseNumber(values.vms, '--vms', undefined, 1), vmLimit(), '--vms', 'VMs');
+  const workers = atMost(values.workers === undefined ? undefined : parseNumber(values.workers, '--workers'), workerLimit(), '--workers', 'worker threads');
   const seconds = values.seconds === undefined ? 3 : parseNumber(values.seconds, '--seconds', 3600);
   const hv = await Hypervisor.create({ workers });
   try {

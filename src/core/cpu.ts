@@ -192,6 +192,10 @@ export class Cpu {
   private readonly jit: JitVm | null;
 
   constructor(core: CoreMemory, address: number, model: CpuModel, jit: JitMode = core.jitMode) {
+    const slot = (address - SLOT_BASE) / L.VM_SLOT_SIZE;
+    if (!Number.isInteger(slot) || slot < 0 || slot >= core.slots) {
+      throw new RangeError(`${address} is not the address of a slot of this core (${core.slots} slots from ${SLOT_BASE}, ${L.VM_SLOT_SIZE} bytes each): use core.cpu(index)`);
+    }
     this.variant = cpuVariant(model);
     this.core = core;
     this.model = model;
@@ -415,6 +419,8 @@ export class Cpu {
    * than an exhausted slice (or Budget when maxCycles is reached).
    */
   runFor(maxCycles: number, slice = 1_000_000): ExitReason {
+    if (!(maxCycles >= 0 && maxCycles <= Number.MAX_SAFE_INTEGER)) throw new RangeError(`runFor: maxCycles must be from 0 to 2^53, got ${maxCycles}`);
+    if (!(Number.isInteger(slice) && slice >= 1)) throw new RangeError(`runFor: slice must be a whole number of cycles >= 1, got ${slice}`);
     const target = this.cycles + maxCycles;
     for (;;) {
       const left = target - this.cycles;

@@ -17,7 +17,9 @@
 // checkpoint before the target and runs forward to it; runs never use the
 // idle shortcut (skipping a spin would skip instruction boundaries). The
 // oldest checkpoints are dropped, a keyframe's group at a time, to stay under
-// `maxBytes`. Positions are counted in instructions: a power-off executes
+// `maxBytes`. Positions are counted in instructions, each the state right
+// after its instruction (an interrupt's entry belongs to the instruction
+// after it, as in a debugger's step): a power-off executes
 // none, so going back to the exit's position gives the state just before it
 // (the next run powers off again). The machine's dirty-page bits belong to the history while it
 // records: a machine recorded this way is not in a VmHost.

@@ -21,7 +21,8 @@ import { OUTPUT_LIMIT } from '../machine/console.js';
 import { VmStateError, type Schedule, type VmEvent, type VmMetrics, type VmState } from './vm-host.js';
 import { SnapshotError, type SnapshotErrorCode } from './snapshot.js';
 import { WorkerRuntime, HEARTBEAT_MS, type CallMessage, type HostMessage, type WorkerMessage } from './worker.js';
-import { startWorker, defaultWorkerCount } from '../platform/node.js';
+import { startWorker, defaultWorkerCount, type CoreSource, type StartWorkerOptions, type WorkerSource } from '../platform/node.js';
+import { loadCoreModule } from '../core/wasm.js';
 import type { MachineExit } from '../machine/machine.js';
 
 /** A call to a worker that failed because the worker did (it died, stopped answering, or was replaced). */
@@ -169,6 +170,10 @@ export interface HypervisorOptions {
   workers?: number;
   /** A worker that says nothing for this long while it has calls or running VMs is stopped and replaced (default WATCHDOG_MS). */
   watchdogMs?: number;
+  /** The Wasm core (default: hyper6502.wasm of the package or next to the browser bundle); compiled here once, handed to every worker. */
+  wasm?: CoreSource;
+  /** The worker script (default: the package's own), or in a browser a function that makes the Worker. */
+  worker?: WorkerSource;
 }
 
 export interface PoolMetrics {
@@ -194,7 +199,13 @@ export class Hypervisor {
   private readonly errorListeners: HypervisorErrorListener[] = [];
   private watchdog: ReturnType<typeof setInterval> | null = null;
 
-  private constructor(private readonly channels: WorkerChannel[], private readonly threads: boolean, private readonly watchdogMs: number) {
+  private constructor(
+    private readonly channels: WorkerChannel[],
+    private readonly threads: boolean,
+    private readonly watchdogMs: number,
+    /** What a worker thread starts from: its script, and the core compiled once, here. */
+    private readonly workerStart: StartWorkerOptions,
+  ) {
     this.counts = channels.map(() => 0);
   }
 
@@ -207,7 +218,8 @@ export class Hypervisor {
     const onEvent = (e: VmEvent) => hv?.route(e);
     const onDeath = (c: WorkerChannel) => hv?.workerDied(c);
     const channels = Array.from({ length: Math.max(1, workers) }, (_, i) => new WorkerChannel(i, onEvent, onDeath));
-    hv = new Hypervisor(channels, workers > 0, watchdogMs);
+    const core = await loadCoreModule(options.wasm);
+    hv = new Hypervisor(channels, workers > 0, watchdogMs, { script: options.worker, core });
     try {
       await Promise.all(channels.map((c) => hv!.openChannel(c).then(() => (c.ready = true))));
     } catch (err) {
@@ -226,7 +238,7 @@ export class Hypervisor {
       }, false);
     }
     return c.open(async (receive) => {
-      const thread = await startWorker(c.index, receive);
+      const thread = await startWorker(c.index, receive, this.workerStart);
       return { post: (m, transfer) => thread.post(m, transfer), close: () => thread.close() };
     }, true);
   }

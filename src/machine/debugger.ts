@@ -87,14 +87,23 @@ export class Debugger {
     return this.runTo((cpu.pc + 3) & 0xffff, budget);
   }
 
-  /** Runs until PC reaches `where` (or another stop, or `budget` cycles). */
+  /**
+   * Runs until PC reaches `where` (or another stop: a breakpoint, an exit, a
+   * guest waiting for input). When `budget` cycles pass first, it stops there
+   * and throws a RangeError that says so: it never returns short of `where`
+   * as if it had got there.
+   */
   runTo(where: number | string, budget = 100_000_000): MachineExit {
     const target = this.resolve(where);
     const had = this.machine.breakpointList.includes(target);
     this.machine.addBreakpoint(target);
     try {
       const exit = this.machine.run(budget);
-      return exit.reason === 'breakpoint' && exit.pc === target && !had ? { ...exit, reason: 'breakpoint' } : exit;
+      if (exit.reason === 'budget') {
+        const hex = (n: number) => '$' + n.toString(16).toUpperCase().padStart(4, '0');
+        throw new RangeError(`runTo ${hex(target)}: not reached in ${budget.toLocaleString('en-US')} cycles (stopped at ${hex(exit.pc)}; give a larger budget, or check the address)`);
+      }
+      return exit;
     } finally {
       if (!had) this.machine.removeBreakpoint(target);
     }

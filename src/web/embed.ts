@@ -19,6 +19,10 @@
 // as in the hypervisor. A guest waiting for input costs nothing: its frames
 // stop at once (`idle` is then true), at max speed and in real time alike (a
 // paced guest's clock catches up, skipping the wait, when the next key comes).
+// The views come with a default look (the screen scaled up, crisp) that any
+// CSS of the page overrides; on a touch screen a tap on a view opens the
+// phone's keyboard (a hidden text field takes what is typed). xterm.js has a
+// field of its own for that.
 
 import { VmHost } from '../hypervisor/vm-host.js';
 import type { VmSpec, ViewSpec, MachineSpec } from '../machine/description.js';
@@ -28,6 +32,8 @@ import { Easy6502Screen, TextScreen } from '../devices/display.js';
 import { Hd44780 } from '../devices/hd44780.js';
 import { Debugger } from '../machine/debugger.js';
 import type { Machine, MachineExit } from '../machine/machine.js';
+import { loadCoreModule } from '../core/wasm.js';
+import type { CoreSource } from '../platform/node.js';
 
 export type Speed = { clockHz: number } | 'max';
 
@@ -52,9 +58,11 @@ export interface MountOptions extends VmSpec {
   onUpdate?: (em: EmbeddedMachine) => void;
   /** Called when the guest stops (exit, halt, breakpoint, fault). */
   onStop?: (exit: MachineExit) => void;
+  /** The Wasm core: its URL, its bytes or the module (default: hyper6502.wasm next to the bundle). */
+  wasm?: CoreSource;
 }
 
-const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop'];
+const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop', 'wasm'];
 
 function specOf(options: MountOptions): VmSpec {
   if (options.spec) return options.spec;
@@ -64,6 +72,64 @@ function specOf(options: MountOptions): VmSpec {
 }
 
 const num = (v: number | string) => (typeof v === 'number' ? v : parseNumberText(v));
+
+/**
+ * How the views look when the page says nothing (:where() weighs nothing, so
+ * any rule of the page wins): the 32x32 screen scaled up crisp to the width
+ * there is, a dark terminal, and the hidden input phones type into.
+ */
+const DEFAULT_STYLE = `
+:where(.hyper6502) { max-width: 100%; }
+:where(.hyper6502-screen) { display: block; width: 320px; max-width: 100%; height: auto; aspect-ratio: 1; image-rendering: pixelated; background: #000; }
+:where(.hyper6502-terminal) { max-width: 100%; overflow-x: auto; }
+:where(.hyper6502-terminal pre) { margin: 0; min-height: 12em; padding: 0.5em; background: #111; color: #ddd; white-space: pre-wrap; overflow-wrap: anywhere; }
+:where(.hyper6502-text-screen, .hyper6502-lcd) { font-family: ui-monospace, monospace; white-space: pre; }
+:where(.hyper6502-view) { position: relative; }
+.hyper6502-touch-input { position: absolute; left: 0; top: 0; width: 1px; height: 1px; opacity: 0; border: 0; padding: 0; margin: 0; resize: none; font-size: 16px; }
+`;
+
+function addDefaultStyle(doc: Document) {
+  if (doc.querySelector('style[data-hyper6502]')) return;
+  const style = doc.createElement('style');
+  style.dataset.hyper6502 = '';
+  style.textContent = DEFAULT_STYLE;
+  doc.head.prepend(style); // first, so that the page's own rules come after it
+}
+
+/** A phone or a tablet: its keyboard shows only for a text field, so views get a hidden one (see touchInput). */
+function isTouchScreen(): boolean {
+  return navigator.maxTouchPoints > 0 || matchMedia('(pointer: coarse)').matches;
+}
+
+/**
+ * A hidden text field over `view`: a tap on the view focuses it, the phone
+ * shows its keyboard, and what is typed there goes to `send` (Enter as CR,
+ * Backspace as DEL), as keys on a desktop do.
+ */
+function touchInput(view: HTMLElement, send: (keys: string) => void): HTMLTextAreaElement {
+  const input = document.createElement('textarea');
+  input.className = 'hyper6502-touch-input';
+  input.setAttribute('aria-label', 'keyboard for the machine');
+  for (const [k, v] of Object.entries({ autocapitalize: 'off', autocomplete: 'off', autocorrect: 'off', spellcheck: 'false', enterkeyhint: 'send' })) input.setAttribute(k, v);
+  input.addEventListener('keydown', (e) => {
+    const key = e.key === 'Enter' ? '\r' : e.key === 'Backspace' ? '\x7f' : null;
+    if (key) {
+      send(key);
+      e.preventDefault();
+    }
+  });
+  input.addEventListener('input', (e) => {
+    const ev = e as InputEvent;
+    if (ev.inputType === 'insertLineBreak' || ev.inputType === 'insertParagraph') send('\r');
+    else if (ev.inputType.startsWith('delete')) send('\x7f');
+    else if (ev.data) send(ev.data);
+    input.value = '';
+  });
+  view.classList.add('hyper6502-view');
+  view.addEventListener('click', () => input.focus({ preventScroll: true }));
+  view.append(input);
+  return input;
+}
 
 export class EmbeddedMachine {
   readonly host = new VmHost({ onEvent: (e) => (e.type === 'output' ? this.output(e.bytes) : undefined) });
@@ -77,6 +143,8 @@ export class EmbeddedMachine {
   private lcds: Array<{ pre: HTMLPreElement; device: string }> = [];
   private screenAddress = Easy6502Screen.ADDRESS;
   private plainTerminal?: HTMLPreElement;
+  /** The hidden fields phones type into (touch screens only). */
+  private touchInputs: HTMLTextAreaElement[] = [];
   private lineBuffer = '';
   private outState = { lastCr: false };
   private lineMode = false;
@@ -93,6 +161,7 @@ export class EmbeddedMachine {
 
   static async mount(element: HTMLElement, options: MountOptions): Promise<EmbeddedMachine> {
     const em = new EmbeddedMachine(element, options.speed ?? 'max', options);
+    if (options.wasm !== undefined) await loadCoreModule(options.wasm);
     await em.load(specOf(options));
     if (options.autostart !== false) em.run();
     return em;
@@ -128,8 +197,11 @@ export class EmbeddedMachine {
     if (this.element.dataset.hyper6502Views === key) return;
     this.element.dataset.hyper6502Views = key;
     const element = this.element;
+    addDefaultStyle(element.ownerDocument);
     element.classList.add('hyper6502');
     element.innerHTML = '';
+    const touch = isTouchScreen();
+    this.touchInputs = [];
     this.canvas = undefined;
     this.textScreens = [];
     this.lcds = [];
@@ -152,7 +224,12 @@ export class EmbeddedMachine {
             e.preventDefault();
           }
         });
-        element.append(canvas);
+        if (touch) {
+          const box = document.createElement('div');
+          box.append(canvas);
+          this.touchInputs.push(touchInput(box, (keys) => this.type(keys)));
+          element.append(box);
+        } else element.append(canvas);
       } else if (view.kind === 'text-screen') {
         const pre = document.createElement('pre');
         pre.className = 'hyper6502-text-screen';
@@ -181,6 +258,7 @@ export class EmbeddedMachine {
             e.preventDefault();
           });
           box.append(pre);
+          if (touch) this.touchInputs.push(touchInput(box, (keys) => this.typed(keys)));
         }
       }
     }
@@ -343,7 +421,8 @@ export class EmbeddedMachine {
   }
 
   focus() {
-    if (this.canvas) this.canvas.focus();
+    if (this.touchInputs.length) this.touchInputs[0].focus({ preventScroll: true });
+    else if (this.canvas) this.canvas.focus();
     else if (this.options.terminal) this.options.terminal.focus();
     else this.plainTerminal?.focus();
   }

@@ -67,7 +67,7 @@ describe('hyper6502 asm', () => {
     [['a.s', 'b.s'], /asm takes one FILE, got 2/],
     [[join(dir, 'missing.s')], /cannot read .*missing\.s: no such file/],
     [[dir], /cannot read .*: it is a directory/],
-    [['x.s', '--frobnicate'], /Unknown option '--frobnicate'/],
+    [['x.s', '--frobnicate'], /^hyper6502: asm: unknown option --frobnicate \(hyper6502 asm --help lists the options\)\n$/],
     [['x.s', '--cpu', 'z80'], /--cpu: unknown CPU "z80"/],
     [['x.s', '--format', 'hex'], /--format: unknown format "hex"/],
     [['x.s', '-o', 'x.s'], /would overwrite the source/],

@@ -152,4 +152,23 @@ bang:   lda #'!'
     expect(screen).not.toContain('aabbcc'); // no double echo: the terminal is raw
     expect(screen).toContain('"reason":"quit"');
   });
+
+  it('the board in real time: CR LF line ends (never CR CR LF), each key echoed once, Ctrl-A x prints the --stats asked for', async () => {
+    const timer = join(import.meta.dirname, '../../examples/timer.s');
+    const { screen, status } = await onTerminal(['run', '--machine', 'board', '--clock', '1000000', timer, '--stats'], ['hi', '\r', '\x01x']);
+    expect(status).toBe(0);
+    expect(screen).toContain('type to echo\r\n');
+    expect(screen).toContain('hi\r\n');
+    expect(screen).not.toMatch(/\r\r\n/);
+    expect(screen).not.toContain('hhii');
+    expect(screen).toMatch(/\{"reason":"quit",[^\n]*"cycles":\d+/);
+  });
+
+  it('Ctrl-C ends a sim65 program that reads the terminal with status 130, printing the --stats asked for', async () => {
+    const stdin = join(import.meta.dirname, '../programs/stdin.prg');
+    const { screen, status } = await onTerminal(['run', '--stats', stdin], ['abc\r', '\x03']);
+    expect(status).toBe(130);
+    expect(screen).toContain('ABC\r\n');
+    expect(screen).toMatch(/\{"reason":"interrupted",[^\n]*\}\r\n/);
+  });
 });

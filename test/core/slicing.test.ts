@@ -12,8 +12,9 @@ import { InterruptSchedule, type LineEvent } from '../helpers/interrupts.ts';
 
 // A guest busy with everything whose interrupt timing differs: indexed
 // read-modify-write, branches taken in and across pages and not taken, PLP and
-// CLI/SEI flips of I, BRK. Its IRQ handler acknowledges both sources (a device
-// read of each), and both handlers log where they came in.
+// CLI/SEI flips of I, BRK, a device read that an interrupt may fall within.
+// Its IRQ handler acknowledges both sources (a device read of each), and
+// both handlers log where they came in.
 const GUEST = `
         .org $02e0
 start:  lda #$40
@@ -27,6 +28,7 @@ start:  lda #$40
         ldx #0
         cli
 loop:   inc $1000,x
+        lda $c00d       ; a device read (VIA IFR), replayed after its exit
         inx
         cpx #$10
         bne skip        ; crosses into page 3

@@ -33,6 +33,14 @@ describe('Debugger', () => {
     expect(() => dbg.breakAt(0x10000)).toThrow(/not in \$0000-\$FFFF/);
   });
 
+  it('runTo an address the program never reaches says so, at its budget, and leaves no breakpoint', async () => {
+    const dbg = await debuggerFor();
+    expect(() => dbg.runTo(0xe010, 10_000)).toThrow(/^runTo \$E010: not reached in 10,000 cycles \(stopped at \$02[0-9A-F]{2}; give a larger budget, or check the address\)$/);
+    expect(dbg.registers().cycles).toBeGreaterThanOrEqual(10_000);
+    expect(dbg.machine.breakpointList).toEqual([]);
+    expect(dbg.runTo('sub', 10_000)).toMatchObject({ reason: 'breakpoint', pc: 0x0207 });
+  });
+
   it('reads and writes memory and registers, watches addresses', async () => {
     const dbg = await debuggerFor();
     expect([...dbg.readMemory('sub', 3)]).toEqual([0xc8, 0xc8, 0x60]);

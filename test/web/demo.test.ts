@@ -8,7 +8,7 @@
 // --demo), and no test may leave an error in the page. A screenshot of each
 // state is saved in test-artifacts/.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -18,9 +18,9 @@ import { EASY6502_PALETTE } from '../../src/devices/display.ts';
 import { machineNames, findMachine } from '../../src/machine/description.ts';
 import { assemble } from '../../src/asm/assembler.ts';
 import { guestsDir, guestsPath, guestsSkipReason } from '../helpers/guests.ts';
+import { chromiumMissing, launchChromium, watchedPage } from '../helpers/chromium.ts';
 
-const CHROMIUM = process.env.HYPER6502_CHROMIUM ?? '/usr/bin/chromium';
-const missing = !existsSync(CHROMIUM) ? `Chromium not found at ${CHROMIUM} (apt-get install chromium)` : null;
+const missing = chromiumMissing;
 if (missing) console.warn(`SKIPPED the browser tests: ${missing}`);
 
 const repo = join(import.meta.dirname, '../..');
@@ -29,20 +29,18 @@ const demoDir = mkdtempSync(join(tmpdir(), 'hyper6502-demo-'));
 let browser: Browser;
 let page: Page;
 let close: () => void;
+let baseUrl: string;
 /** Errors the page threw or logged, since the last test ended. */
 const errors: string[] = [];
 
 beforeAll(async () => {
   if (missing) return;
-  const { chromium } = await import('playwright-core');
   // The page as the sources say it now, not a dist/ left from an earlier build.
   execFileSync(join(repo, 'node_modules/.bin/tsx'), [join(repo, 'scripts/build-web.ts'), '--demo', demoDir], { stdio: 'pipe' });
   const { server, url } = await startServer({ port: 0, dir: demoDir });
   close = () => server.close();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  baseUrl = url;
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   page.on('console', (m) => {
@@ -466,6 +464,68 @@ describe.skipIf(missing)(`the demo page in Chromium${missing ? ` (SKIPPED: ${mis
     }
     await shot('13-narrow');
     await page.setViewportSize({ width: 1280, height: 1000 });
+  });
+});
+
+describe.skipIf(missing)(`the demo page on a phone (390 px, touch)${missing ? ` (SKIPPED: ${missing})` : ''}`, () => {
+  let phone: Page;
+  let phoneErrors: string[] = [];
+  beforeAll(async () => {
+    let errors: string[];
+    ({ page: phone, errors } = await watchedPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 }));
+    phoneErrors = errors;
+    await phone.goto(baseUrl);
+    await phone.waitForFunction(() => (window as any).demo?.machine);
+  });
+  afterEach(() => {
+    expect(phoneErrors.splice(0)).toEqual([]);
+  });
+
+  /** Whatever is wider than the screen: the page itself, or a box that reaches past its right edge. */
+  const overflow = () =>
+    phone.evaluate(() => {
+      const past = [...document.querySelectorAll('body *')].filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > innerWidth + 0.5).map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.className}`);
+      return { page: document.documentElement.scrollWidth, past: past.slice(0, 5) };
+    });
+
+  it('every example fits the screen, the terminal included, and so do the sixteen VMs', async () => {
+    for (const [program, machine] of [['pixels', 'easy6502'], ['hello', 'sim65'], ['timer', 'board']]) {
+      await phone.selectOption('#program', program);
+      await phone.waitForFunction((m) => { try { return (window as any).demo.machine.description.name === m; } catch { return false; } }, machine);
+      await phone.waitForTimeout(300);
+      expect(await overflow(), program).toEqual({ page: 390, past: [] });
+    }
+    const term = await phone.locator('.xterm-screen').boundingBox();
+    expect(term!.x + term!.width).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: join(artifacts, '14-phone-terminal.png'), fullPage: true });
+    await phone.click('#grid-start');
+    await phone.waitForFunction(() => document.querySelectorAll('#grid canvas').length === 16);
+    expect(await overflow()).toEqual({ page: 390, past: [] });
+    await phone.click('#grid-start'); // stop
+    await phone.selectOption('#program', 'pixels');
+    await phone.waitForFunction(() => { try { return (window as any).demo.machine.description.name === 'easy6502'; } catch { return false; } });
+    expect(await overflow()).toEqual({ page: 390, past: [] });
+    await phone.screenshot({ path: join(artifacts, '15-phone.png'), fullPage: true });
+  });
+
+  it('a tap on the screen opens the keyboard, and what is typed reaches the guest', async () => {
+    await phone.waitForFunction(() => (window as any).demo.machine?.description.name === 'easy6502');
+    await phone.tap('.hyper6502-screen');
+    expect(await phone.evaluate(() => document.activeElement?.className)).toBe('hyper6502-touch-input');
+    // A phone's keyboard sends text input, not key presses with codes.
+    for (const key of ['w', 'd']) {
+      await phone.keyboard.insertText(key);
+      expect(await phone.evaluate(() => (window as any).demo.machine.machine.cpu.ram[0xff])).toBe(key.charCodeAt(0));
+    }
+  });
+
+  it('a tap on the terminal opens the keyboard, and the cc65 program reads the line typed', async () => {
+    await phone.selectOption('#program', 'hello');
+    await phone.waitForFunction(() => /What is your name\?/.test(document.querySelector('.xterm-rows')?.textContent ?? ''));
+    await phone.tap('.hyper6502-terminal');
+    await phone.keyboard.insertText('Ada');
+    await phone.keyboard.press('Enter');
+    await phone.waitForFunction(() => /Hello, Ada!/.test(document.querySelector('.xterm-rows')?.textContent ?? ''), undefined, { timeout: 10_000 });
   });
 });
 
