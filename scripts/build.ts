@@ -48,21 +48,21 @@ const TARGETS: Target[] = [
     output: 'dist/cli/main.js',
   },
   {
-    id: 'cli',
-    name: 'the bundled command (dist/cli/hyper6502.cjs)',
-    command: ['npx', 'tsx', 'scripts/build-cli.ts'],
-    // Its code cache is made by a run of hello.prg on the Wasm core built before it.
-    inputs: ['src', 'scripts/build-cli.ts', 'test/programs/hello.prg', 'package.json', 'node_modules/esbuild/package.json'],
-    stamp: 'dist/cli/.bundle-inputs',
-    output: 'dist/cli/hyper6502.bundle.cache',
-  },
-  {
     id: 'web',
     name: 'the browser build (dist/browser, dist/demo)',
     command: ['npx', 'tsx', 'scripts/build-web.ts'],
     inputs: ['src', 'web', 'examples', 'scripts/build-web.ts', 'build/hyper6502.wasm', 'node_modules/@xterm/xterm/package.json', 'node_modules/esbuild/package.json'],
     stamp: 'dist/browser/.inputs',
     output: 'dist/demo/demo.js',
+  },
+  {
+    id: 'cli',
+    name: 'the bundled command (dist/cli/hyper6502.cjs)',
+    command: ['npx', 'tsx', 'scripts/build-cli.ts'],
+    // Its code cache is made by a run of hello.prg on the Wasm core the package ships (the browser build's copy, made before it).
+    inputs: ['src', 'scripts/build-cli.ts', 'build/hyper6502.wasm', 'test/programs/hello.prg', 'package.json', 'node_modules/esbuild/package.json'],
+    stamp: 'dist/cli/.bundle-inputs',
+    output: 'dist/cli/hyper6502.bundle.cache',
   },
 ];
 
@@ -96,7 +96,7 @@ function main(args: string[]) {
   const named = args.filter((a) => !a.startsWith('--'));
   for (const n of named) if (!TARGETS.some((t) => t.id === n)) throw new Error(`unknown build target "${n}" (use ${TARGETS.map((t) => t.id).join(', ')})`);
   const stale: string[] = [];
-  // In order: the browser build takes the Wasm core that the first step makes.
+  // In order: the browser build takes the Wasm core that the first step makes, the bundled command the browser build's copy of it.
   for (const t of TARGETS.filter((t) => !named.length || named.includes(t.id))) {
     if (mode !== 'build' && isFresh(t)) continue;
     if (mode === 'check') {
