@@ -219,8 +219,9 @@ class FunctionWriter implements StatementContext {
     this.code.end();
     this.labels.pop();
   }
-  br(label: string) { this.code.br(this.labels.depth(label)); }
-  brIf(label: string) { this.code.brIf(this.labels.depth(label)); }
+  /** A branch to `label` from where the statements are being compiled (inside their own ifs, maybe). */
+  br(label: string) { this.c.code.br(this.labels.depth(label) + this.c.nesting); }
+  brIf(label: string) { this.c.code.brIf(this.labels.depth(label) + this.c.nesting); }
 
   /** Jumps to the exit with every register in its local; the code after it is unreachable. */
   exit() {

@@ -214,6 +214,7 @@ export class JitVm {
     const target = start + budget;
     const metrics = this.metrics;
     let now = start;
+    let short = false;
     for (;;) {
       const left = target - now;
       if (view.getUint8(L.STATE_HALT) !== L.HALT_NONE) return host.interpret(left);
@@ -238,8 +239,15 @@ export class JitVm {
               view.setUint8(L.STATE_EXIT_REASON, L.EXIT_BUDGET);
               return L.EXIT_BUDGET;
             }
-            // Compiled code went where there is none: that is where to look next.
-            if (reason === L.EXIT_JIT_LEAVE) this.see(view.getUint16(L.STATE_PC, true), false);
+            // Compiled code went where there is none: that is where to look next,
+            // and the interpreter runs one instruction there (one it does not
+            // compile, often) before compiled code is tried again.
+            if (reason === L.EXIT_JIT_LEAVE) {
+              this.see(view.getUint16(L.STATE_PC, true), false);
+              const pcNow = view.getUint16(L.STATE_PC, true);
+              const there = this.pages[pcNow >> 8];
+              if (!(there?.starts && there.starts[(pcNow & 0xff) >> 3] & (1 << (pcNow & 7)))) short = true;
+            }
             continue;
           }
           // Nothing ran (an interrupt is due, a device is read, a masked interrupt
@@ -248,7 +256,8 @@ export class JitVm {
           if (reason === L.EXIT_JIT_LEAVE) this.stall = Math.min(this.stall + 1, 11);
         } else return reason;
       }
-      const stretch = Math.min(left, this.stall ? Math.min(1 << (this.stall - 1), STRETCH) : STRETCH);
+      const stretch = short ? 1 : Math.min(left, this.stall ? Math.min(1 << (this.stall - 1), STRETCH) : STRETCH);
+      short = false;
       const reason = host.interpret(stretch);
       const after = this.cycles();
       metrics.interpretedCycles += after - now;

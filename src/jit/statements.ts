@@ -266,6 +266,8 @@ export class StatementCompiler {
   known: Env = new Map();
   /** The code compiled last ends in a jump away: what follows it is not reached. */
   terminated = false;
+  /** The `if` blocks of the statements around the code being compiled (a branch out of them counts them). */
+  nesting = 0;
 
   constructor(public code: Code, private readonly ctx: StatementContext) {}
 
@@ -370,7 +372,9 @@ export class StatementCompiler {
       this.code = new Code();
       this.known = cloneEnv(before);
       this.terminated = false;
+      this.nesting++;
       this.compile(stmts);
+      this.nesting--;
       return { code: this.code, env: this.known, terminated: this.terminated };
     };
     const a = branch(s.then);
