@@ -42,6 +42,8 @@ const STRETCH = 1000;
 const HOT = 8;
 /** Seeds kept per page. */
 const MAX_SEEDS = 64;
+/** Compiled modules kept per process, to be shared (the oldest go first). */
+const MODULES_KEPT = 256;
 /** Regions kept per page per process, to be shared. */
 const SHARED_PER_PAGE = 8;
 
@@ -73,7 +75,7 @@ function compileModule(region: Region, variant: CpuVariant, flat: boolean): WebA
   const t0 = performance.now();
   const bytes = compileRegion(region, variant, flat) as Uint8Array<ArrayBuffer>;
   const done = (module: WebAssembly.Module) => {
-    if (modules.size > 8192) modules.clear();
+    if (modules.size >= MODULES_KEPT) modules.delete(modules.keys().next().value!);
     modules.set(region.key, module);
     jitProcessStats.modulesCompiled++;
     jitProcessStats.blocksCompiled += region.blocks.length;
@@ -116,32 +118,75 @@ export class JitCore {
   readonly table: WebAssembly.Table;
   readonly enter: (vm: number, budget: number) => number;
   private readonly imports: WebAssembly.Imports;
-  private readonly indices = new Map<string, number>();
+  private readonly none: WebAssembly.ExportValue;
+  private readonly memoryBuffer: () => ArrayBuffer;
+  /** The table index of each region's code in this memory, and how many VMs have it installed. */
+  private readonly indices = new Map<string, { index: number; users: number }>();
+  /** Table entries no VM uses any more, to be used again. */
+  private readonly free: number[] = [];
   private nextIndex = 1;
 
   constructor(memory: WebAssembly.Memory, core: JitCoreExports) {
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 64 });
+    this.memoryBuffer = () => memory.buffer;
     const rt = new WebAssembly.Instance(runtimeModule(), { env: { memory, table: this.table }, core: { beginRun: core.beginRun, endRun: core.endRun } as WebAssembly.ModuleImports });
     const exports = rt.exports as { enter: (vm: number, budget: number) => number; exit: WebAssembly.ExportValue; none: WebAssembly.ExportValue };
     this.enter = exports.enter;
+    this.none = exports.none;
     this.table.set(0, exports.none);
     this.imports = { env: { memory, table: this.table }, rt: { exit: exports.exit }, core: core as WebAssembly.ModuleImports };
   }
 
-  /** The table index of a region's code in this memory (compiled or instantiated as needed), or 0 while it is not ready. */
-  indexOf(region: Region, variant: CpuVariant, flat: boolean): number {
-    const known = this.indices.get(region.key);
-    if (known !== undefined) return known;
-    const cached = modules.has(region.key);
-    const module = compileModule(region, variant, flat);
-    if (!module) return 0;
-    if (cached) jitProcessStats.modulesShared++;
-    const instance = new WebAssembly.Instance(module, this.imports);
-    if (this.nextIndex >= this.table.length) this.table.grow(this.table.length);
-    const index = this.nextIndex++;
-    this.table.set(index, instance.exports.fast as WebAssembly.ExportValue);
-    this.indices.set(region.key, index);
+  /** What each slot (by its address) has installed, page by page. */
+  private readonly installed = new Map<number, Map<number, Region>>();
+
+  /**
+   * Installs a region's code for page `page` of the VM at `vm` (compiled or
+   * instantiated as needed, and written into its JIT_PAGES entry): its table
+   * index, or 0 while it is not ready.
+   */
+  install(vm: number, page: number, region: Region, variant: CpuVariant, flat: boolean): number {
+    let index = this.indices.get(region.key)?.index;
+    if (index === undefined) {
+      const cached = modules.has(region.key);
+      const module = compileModule(region, variant, flat);
+      if (!module) return 0;
+      if (cached) jitProcessStats.modulesShared++;
+      const instance = new WebAssembly.Instance(module, this.imports);
+      index = this.free.pop();
+      if (index === undefined) {
+        if (this.nextIndex >= this.table.length) this.table.grow(this.table.length);
+        index = this.nextIndex++;
+      }
+      this.table.set(index, instance.exports.fast as WebAssembly.ExportValue);
+      this.indices.set(region.key, { index, users: 0 });
+    }
+    this.indices.get(region.key)!.users++; // before the page's old code goes: it may be the same
+    this.uninstall(vm, page);
+    let pages = this.installed.get(vm);
+    if (!pages) this.installed.set(vm, (pages = new Map()));
+    pages.set(page, region);
+    new DataView(this.memoryBuffer()).setUint32(vm + L.JIT_PAGES + page * 4, index, true);
     return index;
+  }
+
+  /** Takes the code of page `page` of the VM at `vm` out; code no VM has installed any more goes. */
+  uninstall(vm: number, page: number) {
+    const pages = this.installed.get(vm);
+    const region = pages?.get(page);
+    if (!region) return;
+    pages!.delete(page);
+    new DataView(this.memoryBuffer()).setUint32(vm + L.JIT_PAGES + page * 4, 0, true);
+    const known = this.indices.get(region.key)!;
+    if (--known.users > 0) return;
+    this.indices.delete(region.key);
+    this.table.set(known.index, this.none);
+    this.free.push(known.index);
+  }
+
+  /** Takes out everything installed for the VM at `vm` (a new VM in its slot, or its memory replaced). */
+  uninstallAll(vm: number) {
+    for (const page of [...(this.installed.get(vm)?.keys() ?? [])]) this.uninstall(vm, page);
   }
 }
 
@@ -189,6 +234,7 @@ export class JitVm {
 
   constructor(private readonly core: JitCore, private readonly host: JitHost, readonly mode: Exclude<JitMode, 'off'>) {
     this.flat = host.allRam;
+    core.uninstallAll(host.address); // what an earlier VM in this slot left
     this.metrics = { mode, pagesCompiled: 0, installs: 0, blocks: 0, invalidations: 0, compiledCycles: 0, interpretedCycles: 0 };
   }
 
@@ -296,7 +342,7 @@ export class JitVm {
       if (list.length > SHARED_PER_PAGE) list.pop();
       sharedRegions.set(shareKey, list);
     }
-    const index = this.core.indexOf(region, host.variant, flat);
+    const index = this.core.install(host.address, page, region, host.variant, flat);
     if (!index) return; // compiling (asynchronously), or the JIT is off
     if (state.starts) this.metrics.blocks -= state.region!.blocks.length;
     else this.metrics.pagesCompiled++;
@@ -304,7 +350,6 @@ export class JitVm {
     state.starts = new Uint8Array(32);
     for (const ins of region.instructions) state.starts[(ins.pc & 0xff) >> 3] |= 1 << (ins.pc & 7);
     state.seeds.clear();
-    host.view.setUint32(L.JIT_PAGES + page * 4, index, true);
     this.metrics.installs++;
     this.metrics.blocks += region.blocks.length;
     for (const target of region.elsewhere) {
@@ -316,7 +361,7 @@ export class JitVm {
   private uninstall(page: number) {
     const state = this.pages[page];
     if (!state?.starts) return;
-    this.host.view.setUint32(L.JIT_PAGES + page * 4, 0, true);
+    this.core.uninstall(this.host.address, page);
     this.metrics.pagesCompiled--;
     this.metrics.blocks -= state.region!.blocks.length;
     state.starts = undefined;
