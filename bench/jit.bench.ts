@@ -11,10 +11,10 @@
 // the interpreter's exact cycle count. The first JIT run of a workload in the
 // process includes compiling (printed as "cold", with the compile time); the
 // timed runs then find the compiled modules in the process's cache, as a VM
-// that runs the same code again does. benchmark.js times each; the ratio is
-// JIT MHz / interpreter MHz.
+// that runs the same code again does. The interpreter's runs and the JIT's
+// alternate (a shared machine's load falls on both alike); each speed is the
+// median of its runs, the ratio JIT MHz / interpreter MHz.
 
-import Benchmark from 'benchmark';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CoreMemory, ExitReason, type JitOption } from '../src/core/cpu.ts';
@@ -22,7 +22,7 @@ import { jitProcessStats } from '../src/jit/engine.ts';
 import { SIEVE, flatImage } from './programs/sieve.ts';
 
 const quick = process.argv.includes('--quick');
-const timing = quick ? { minSamples: 2, maxTime: 0.5 } : { minSamples: 5, maxTime: 4 };
+const ROUNDS = quick ? 5 : 21;
 
 interface Workload { name: string; image: Uint8Array; start: number; end: number; cycles: number }
 const workloads: Workload[] = [{ name: 'sieve', image: flatImage(SIEVE.bytes, SIEVE.loadAddress), start: SIEVE.startPc, end: SIEVE.endPc, cycles: SIEVE.expectedCycles }];
@@ -45,11 +45,20 @@ function runOnce(w: Workload, jit: JitOption) {
   return cpu;
 }
 
-function mhz(w: Workload, jit: boolean): number {
-  for (let i = 0; i < 3; i++) runOnce(w, jit); // warm-up: V8's tiers, the JIT's modules
-  const b = new Benchmark(`${w.name} ${jit ? 'jit' : 'interpreter'}`, () => runOnce(w, jit), timing);
-  b.run();
-  return (b.hz * w.cycles) / 1e6;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Median MHz of the interpreter and of the JIT, their runs alternating. */
+function speeds(w: Workload): { interpreter: number; jit: number } {
+  for (let i = 0; i < 3; i++) runOnce(w, false), runOnce(w, true); // warm-up: V8's tiers, the JIT's modules
+  const times: Record<'interpreter' | 'jit', number[]> = { interpreter: [], jit: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const jit of [false, true]) {
+      const t0 = performance.now();
+      runOnce(w, jit);
+      times[jit ? 'jit' : 'interpreter'].push(performance.now() - t0);
+    }
+  }
+  return { interpreter: w.cycles / median(times.interpreter) / 1000, jit: w.cycles / median(times.jit) / 1000 };
 }
 
 for (const w of workloads) {
@@ -58,8 +67,7 @@ for (const w of workloads) {
   const cold = runOnce(w, true);
   const coldMs = performance.now() - t0;
   const m = cold.jitMetrics!;
-  const interpreter = mhz(w, false);
-  const jit = mhz(w, true);
+  const { interpreter, jit } = speeds(w);
   const share = m.compiledCycles / (m.compiledCycles + m.interpretedCycles);
   console.log(
     `${w.name.padEnd(6)} interpreter ${interpreter.toFixed(0).padStart(5)} MHz   JIT ${jit.toFixed(0).padStart(5)} MHz   ratio ${(jit / interpreter).toFixed(2)}x   ` +
