@@ -7,7 +7,9 @@
 //   dist/cli/hyper6502.bundle.cache  V8's code cache of the bundle, made by a run of test/programs/hello.prg
 //
 // How to drive this: `npm run build:cli` (part of `npm run build`), after the
-// Wasm core (the run that makes the cache loads it). A cache that does not fit
+// browser build, whose copy of the Wasm core the run that makes the cache
+// loads; `tsx scripts/build-cli.ts --out DIR/cli` builds into another dist
+// folder (the package test's), beside the build of the rest there. A cache that does not fit
 // the Node running it (another V8) is rejected by V8 and the bundle is
 // compiled from source: slower to start, nothing else. The bundle sits in
 // dist/cli/ like main.js, so the paths it finds from `import.meta.url` (the
@@ -20,7 +22,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const out = join(root, 'dist/cli');
+const outIndex = process.argv.indexOf('--out');
+const out = outIndex > 0 && process.argv[outIndex + 1] ? process.argv[outIndex + 1] : join(root, 'dist/cli');
 export const LAUNCHER = join(out, 'hyper6502.cjs');
 export const BUNDLE = join(out, 'hyper6502.bundle.cjs');
 export const CACHE = join(out, 'hyper6502.bundle.cache');
