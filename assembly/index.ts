@@ -28,6 +28,12 @@ import { traceDummy } from './bus';
 
 export * from './generated/cpu';
 
+// What code compiled at run time (src/jit) calls: it runs as a run of the loops
+// above does (beginRun, endRun), and calls the same out-of-line helpers.
+export { beginRun, endRun, markIFlag } from './interrupts';
+export { adcDecimalNmos, adcDecimalCmos, sbcDecimalNmos, sbcDecimalCmos, arr } from './alu';
+export { ioWrite } from './bus';
+
 /** The lowest address at which the host may place a VM slot (64 KiB aligned). */
 export function firstSlot(): usize {
   return (__heap_base + 0xFFFF) & ~(<usize>0xFFFF);

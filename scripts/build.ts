@@ -1,10 +1,11 @@
-// Builds what the tests run: the Wasm core (build/), the TypeScript (dist/)
-// and the browser build (dist/browser, dist/demo), each stamped with a hash
-// of its inputs, so that a stale output is rebuilt (or refused), never tested.
+// Builds what the tests run: the Wasm core (build/), the TypeScript (dist/),
+// the bundled command (dist/cli/hyper6502.cjs) and the browser build
+// (dist/browser, dist/demo), each stamped with a hash of its inputs, so that a
+// stale output is rebuilt (or refused), never tested.
 //
 // How to drive this:
 //   npm run build                      # every output (npm install runs it too)
-//   npm run build:wasm                 # one of them: build:wasm, build:ts, build:web
+//   npm run build:wasm                 # one of them: build:wasm, build:ts, build:cli, build:web
 //   npx tsx scripts/build.ts --stale   # only the outputs whose inputs changed (npm test does this)
 //   npx tsx scripts/build.ts --check   # fail, naming them, if any output is stale (vitest does this)
 
@@ -18,7 +19,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 interface Target {
   /** Its name on the command line. */
-  id: 'wasm' | 'ts' | 'web';
+  id: 'wasm' | 'ts' | 'cli' | 'web';
   name: string;
   /** The command that builds it. */
   command: string[];
@@ -54,6 +55,15 @@ const TARGETS: Target[] = [
     stamp: 'dist/browser/.inputs',
     output: 'dist/demo/demo.js',
   },
+  {
+    id: 'cli',
+    name: 'the bundled command (dist/cli/hyper6502.cjs)',
+    command: ['npx', 'tsx', 'scripts/build-cli.ts'],
+    // Its code cache is made by a run of hello.prg on the Wasm core the package ships (the browser build's copy, made before it).
+    inputs: ['src', 'scripts/build-cli.ts', 'build/hyper6502.wasm', 'test/programs/hello.prg', 'package.json', 'node_modules/esbuild/package.json'],
+    stamp: 'dist/cli/.bundle-inputs',
+    output: 'dist/cli/hyper6502.bundle.cache',
+  },
 ];
 
 function files(path: string): string[] {
@@ -86,7 +96,7 @@ function main(args: string[]) {
   const named = args.filter((a) => !a.startsWith('--'));
   for (const n of named) if (!TARGETS.some((t) => t.id === n)) throw new Error(`unknown build target "${n}" (use ${TARGETS.map((t) => t.id).join(', ')})`);
   const stale: string[] = [];
-  // In order: the browser build takes the Wasm core that the first step makes.
+  // In order: the browser build takes the Wasm core that the first step makes, the bundled command the browser build's copy of it.
   for (const t of TARGETS.filter((t) => !named.length || named.includes(t.id))) {
     if (mode !== 'build' && isFresh(t)) continue;
     if (mode === 'check') {

@@ -104,6 +104,7 @@ function isEntry(): boolean {
   }
 }
 
+// No top-level await: the command line is also bundled as one CommonJS file (scripts/build-cli.ts).
 if (isEntry()) {
   // A reader that goes away (`hyper6502 run prog | head`) ends the output quietly, as other tools do.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -116,14 +117,15 @@ if (isEntry()) {
     if (interrupt.signal.aborted) process.exit(130);
     interrupt.abort();
   });
-  const code = await main(process.argv.slice(2), {
+  void main(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
     stdin: process.stdin,
     stdoutStream: process.stdout,
     signal: interrupt.signal,
+  }).then((code) => {
+    process.exitCode = code;
+    // Nothing of ours keeps running: stdin may still be open (a terminal), so leave.
+    process.stdout.write('', () => process.exit(code));
   });
-  process.exitCode = code;
-  // Nothing of ours keeps running: stdin may still be open (a terminal), so leave.
-  process.stdout.write('', () => process.exit(code));
 }

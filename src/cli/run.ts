@@ -9,6 +9,7 @@
 import { parseArgs } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { hex, type Cpu } from '../core/cpu.js';
+import { jitProcessStats } from '../jit/engine.js';
 import { UsageError, parseAddress, parseCpu, parseNumber, parseOptions, packageVersion } from './args.js';
 import { isSim65, parseSim65, Sim65FormatError } from '../devices/sim65.js';
 import { runMachine, type RunMachineResult } from '../node/run.js';
@@ -41,6 +42,8 @@ Options:
   --stats                print one JSON line of statistics on stderr at the end
   --trace                print each instruction on stderr (slow)
   --stop-on-self-loop    stop when an instruction jumps or branches to itself
+  --jit, --no-jit        run hot code compiled to WebAssembly at run time, or
+                         only the interpreter (the default; HYPER6502_JIT=on|off)
   -v, --verbose          say on stderr where FILE loaded and starts, and how it ended
   -V, --version          the version
   -h, --help             this text
@@ -83,6 +86,8 @@ const OPTIONS = {
   start: { type: 'string' },
   'max-cycles': { type: 'string', short: 'x' },
   'stop-on-self-loop': { type: 'boolean' },
+  jit: { type: 'boolean' },
+  'no-jit': { type: 'boolean' },
   stats: { type: 'boolean' },
   trace: { type: 'boolean' },
   cycles: { type: 'boolean', short: 'c' },
@@ -125,6 +130,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     values.machine = values.profile;
   }
   const { maxCycles, clock, vms, workers, fsQuota } = numbers(values);
+  if (values.jit && values['no-jit']) throw new UsageError('give --jit or --no-jit, not both');
+  // The process's VMs (and those of the workers it starts) take their JIT mode from here.
+  if (values.jit || values['no-jit']) process.env.HYPER6502_JIT = values.jit ? 'on' : 'off';
   if (fsQuota !== undefined && values['fs-root'] === undefined) throw new UsageError('--fs-quota limits the files under --fs-root: give --fs-root DIR too');
   if (file === undefined && values.machine === undefined) throw new UsageError('run needs a FILE to run (or a --machine with its ROMs)');
 
@@ -333,5 +341,6 @@ export function statsLine(reason: string, cpu: Cpu, seconds: number): string {
     instructions: cpu.instructions,
     seconds: Number(seconds.toFixed(6)),
     mhz: Number((seconds > 0 ? cpu.cycles / seconds / 1e6 : 0).toFixed(2)),
+    ...(cpu.jitMetrics ? { jit: { ...cpu.jitMetrics, compileMs: Number(jitProcessStats.compileMs.toFixed(3)), modulesCompiled: jitProcessStats.modulesCompiled, blocksCompiled: jitProcessStats.blocksCompiled } } : {}),
   });
 }

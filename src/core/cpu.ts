@@ -19,6 +19,7 @@
 
 import * as L from './layout.js';
 import { loadCoreModule } from './wasm.js';
+import { JitCore, JitVm, defaultJitMode, jitProcessStats, type JitCoreExports, type JitMetrics, type JitMode } from '../jit/engine.js';
 import { CORE_LOOPS, CPU_VARIANTS, coreLoopName, cpuVariant, trapOpcodes, type CpuModel, type CpuVariant } from '../isa/opcodes.js';
 
 export enum ExitReason {
@@ -81,27 +82,49 @@ const SLOT_BASE = 0x10000;
 /** The largest budget one Wasm call takes; `runFor` slices longer runs. */
 export const MAX_BUDGET = 0x7fff0000;
 
+/**
+ * Whether VMs run their hot code compiled at run time (src/jit): `true`,
+ * `false` (the default, unless HYPER6502_JIT=on or force says otherwise), or
+ * 'force' (every page compiled at once: a test mode).
+ */
+export type JitOption = boolean | 'force';
+
+function jitMode(option: JitOption | undefined): JitMode {
+  if (option === undefined) return defaultJitMode();
+  return option === 'force' ? 'force' : option ? 'on' : 'off';
+}
+
 /** One Wasm instance and its fixed-size memory, holding `slots` VMs. */
 export class CoreMemory {
   readonly memory: WebAssembly.Memory;
   readonly exports: CoreExports;
   readonly slots: number;
   readonly bytes: Uint8Array;
+  /** How this memory's VMs run by default (see JitOption). */
+  readonly jitMode: JitMode;
+  private jitCore?: JitCore;
 
-  private constructor(memory: WebAssembly.Memory, exports: CoreExports, slots: number) {
+  private constructor(memory: WebAssembly.Memory, exports: CoreExports, slots: number, jit: JitMode) {
     this.memory = memory;
     this.exports = exports;
     this.slots = slots;
     this.bytes = new Uint8Array(memory.buffer);
+    this.jitMode = jit;
   }
 
-  static async create(options: { slots?: number; module?: WebAssembly.Module } = {}): Promise<CoreMemory> {
+  static async create(options: { slots?: number; module?: WebAssembly.Module; jit?: JitOption } = {}): Promise<CoreMemory> {
     const module = options.module ?? (await loadCoreModule());
-    return CoreMemory.instantiate(module, options.slots ?? 1);
+    return CoreMemory.instantiate(module, options.slots ?? 1, { jit: options.jit });
+  }
+
+  /** The JIT's table and runtime for this memory, made when a VM first needs them. */
+  jit(): JitCore {
+    this.jitCore ??= new JitCore(this.memory, this.exports as unknown as JitCoreExports);
+    return this.jitCore;
   }
 
   /** Synchronous creation from an already compiled module. */
-  static instantiate(module: WebAssembly.Module, slots: number): CoreMemory {
+  static instantiate(module: WebAssembly.Module, slots: number, options: { jit?: JitOption } = {}): CoreMemory {
     if (!Number.isInteger(slots) || slots < 1) throw new RangeError(`slots must be a positive integer, got ${slots}`);
     const pages = Math.ceil((SLOT_BASE + slots * L.VM_SLOT_SIZE) / 0x10000);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
@@ -115,7 +138,7 @@ export class CoreMemory {
         if (typeof exports[name] !== 'function') throw new Error(`hyper6502 core: the Wasm module has no ${name}; rebuild it (npm run build:wasm)`);
       }
     }
-    return new CoreMemory(memory, exports, slots);
+    return new CoreMemory(memory, exports, slots, jitMode(options.jit));
   }
 
   /** The byte address of slot `index`. */
@@ -131,8 +154,8 @@ export class CoreMemory {
    * With `{ zeroed: true }` the caller promises the slot is already all zero
    * (never used, or cleared when it was given back), which saves clearing it.
    */
-  cpu(index: number, model: CpuModel = '6502', options: { zeroed?: boolean } = {}): Cpu {
-    const cpu = new Cpu(this, this.slotAddress(index), model);
+  cpu(index: number, model: CpuModel = '6502', options: { zeroed?: boolean; jit?: JitOption } = {}): Cpu {
+    const cpu = new Cpu(this, this.slotAddress(index), model, options.jit === undefined ? this.jitMode : jitMode(options.jit));
     if (options.zeroed) cpu.powerOn();
     else cpu.clear();
     return cpu;
@@ -165,8 +188,10 @@ export class Cpu {
   private readonly debugFn: RunLoop;
   /** Every page is plain RAM: runs use the loop without attribute checks. */
   private allRam = true;
+  /** The JIT of this VM, when it has one. */
+  private readonly jit: JitVm | null;
 
-  constructor(core: CoreMemory, address: number, model: CpuModel) {
+  constructor(core: CoreMemory, address: number, model: CpuModel, jit: JitMode = core.jitMode) {
     const slot = (address - SLOT_BASE) / L.VM_SLOT_SIZE;
     if (!Number.isInteger(slot) || slot < 0 || slot >= core.slots) {
       throw new RangeError(`${address} is not the address of a slot of this core (${core.slots} slots from ${SLOT_BASE}, ${L.VM_SLOT_SIZE} bytes each): use core.cpu(index)`);
@@ -185,12 +210,31 @@ export class Cpu {
     this.runFn = e[coreLoopName('run', model)] as RunLoop;
     this.runFlatFn = e[coreLoopName('runFlat', model)] as RunLoop;
     this.debugFn = e[coreLoopName('debug', model)] as RunLoop;
+    this.jit = jit === 'off' ? null : new JitVm(core.jit(), this.jitHost(), jit);
+  }
+
+  private jitHost() {
+    const cpu = this;
+    return {
+      address: this.address,
+      view: this.view,
+      ram: this.ram,
+      variant: this.variant,
+      get allRam() { return cpu.allRam; },
+      interpret: (budget: number) => this.interpret(budget),
+    };
+  }
+
+  /** What the JIT did for this VM (null without one); `jitProcessStats` for the process. */
+  get jitMetrics(): (JitMetrics & { disabled: string | null }) | null {
+    return this.jit && { ...this.jit.metrics, disabled: jitProcessStats.disabled };
   }
 
   /** Power-on state: memory, attributes and counters zeroed, S=$FD, P=$24 (I set), PC=0. */
   clear(): void {
     this.slot.fill(0);
     this.powerOn();
+    this.jit?.reset();
   }
 
   /** The registers of power-on, in a slot that is already zero. */
@@ -350,7 +394,14 @@ export class Cpu {
   // ---- Running ---------------------------------------------------------------
   /** Runs until `budget` cycles are spent (the last instruction completes) or an exit. */
   run(budget: number): ExitReason {
-    return (this.allRam ? this.runFlatFn : this.runFn)(this.address, clampBudget(budget));
+    if (!firstRunMarked) markFirstRun();
+    const b = clampBudget(budget);
+    return this.jit && b > 0 ? this.jit.run(b) : this.interpret(b);
+  }
+
+  /** A run of the interpreter alone. */
+  private interpret(budget: number): ExitReason {
+    return (this.allRam ? this.runFlatFn : this.runFn)(this.address, budget);
   }
 
   /** Like run, with breakpoints and (when `tracing`) the bus trace. */
@@ -453,6 +504,17 @@ export class Cpu {
     this.pageAttrs.set(attrs);
     this.allRam = this.pageAttrs.every((a) => a === PageAttr.RAM);
   }
+}
+
+/**
+ * The process's (or page's) first run of guest code is marked for whoever
+ * measures start-up: `performance.getEntriesByName(FIRST_RUN_MARK)` (bench/startup.bench.ts).
+ */
+export const FIRST_RUN_MARK = 'hyper6502:first-run';
+let firstRunMarked = false;
+function markFirstRun() {
+  firstRunMarked = true;
+  globalThis.performance?.mark?.(FIRST_RUN_MARK);
 }
 
 export function hex(n: number, digits: number): string {

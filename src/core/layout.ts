@@ -24,8 +24,14 @@ export const BREAKPOINTS = 0x10400;
 /** Bus trace ring of TRACE_CAPACITY u32 records (TRACE_* encoding). Debug runs only. */
 export const TRACE = 0x12400;
 export const TRACE_CAPACITY = 1024;
+/**
+ * Compiled code (src/jit): one u32 per guest page, the index in the JIT's
+ * function table of the code compiled for that page, 0 for none. Written by
+ * the host; compiled code reads it to go from page to page. Not part of a snapshot.
+ */
+export const JIT_PAGES = 0x13400;
 /** Bytes per VM slot. */
-export const VM_SLOT_SIZE = 0x13400;
+export const VM_SLOT_SIZE = 0x13800;
 /** The part of a slot that holds guest-visible state: RAM, attributes, dirty map, registers. */
 export const SNAPSHOT_BYTES = 0x10300;
 
@@ -124,6 +130,9 @@ export const EXIT_DEVICE_READ = 7; // a read of a READ_EXIT page needs the host 
 export const EXIT_DEVICE_WRITE = 8; // writes to WRITE_EXIT pages are queued (instruction executed)
 export const EXIT_TRAP = 9; // the trap opcode was reached (PC at it, not executed)
 export const EXIT_TRACE_FULL = 10; // debug runs: the trace ring is full
+// Why compiled code (src/jit) gave the run back; the host's JIT handles these, Cpu.run never returns them.
+export const EXIT_JIT_LEAVE = 32; // PC is where compiled code stops: the interpreter (or other compiled code) goes on from there
+export const EXIT_JIT_STALE = 33; // the code at PC is no longer what was compiled (it was written since)
 
 // ---- Bus trace records ------------------------------------------------------
 // bits 0-15 address, bits 16-23 value, bit 24 set for a write.

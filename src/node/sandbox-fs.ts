@@ -28,7 +28,7 @@
 // walked safely, so only names directly in the root are allowed, and the
 // opened file is checked after the open to be the one-link file of that name.
 
-import * as fs from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, openSync, readSync, realpathSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { GuestFileSystem, OpenMode } from '../devices/sim65.js';
 
@@ -42,7 +42,7 @@ export interface SandboxFsOptions {
   procFd?: boolean;
 }
 
-const C = fs.constants;
+const C = constants;
 // Windows has neither: there the fallback holds, and a new file is made with O_EXCL alone.
 const NOFOLLOW = C.O_NOFOLLOW ?? 0;
 const NONBLOCK = C.O_NONBLOCK ?? 0;
@@ -64,11 +64,11 @@ export class SandboxFs implements GuestFileSystem {
     if (!Number.isSafeInteger(quota) || quota < 0) throw new RangeError(`fs quota: ${quota} is not a number of bytes (0 or more)`);
     let real: string;
     try {
-      real = fs.realpathSync(root);
+      real = realpathSync(root);
     } catch {
       throw new Error(`--fs-root ${root}: no such directory`);
     }
-    const st = fs.statSync(real);
+    const st = statSync(real);
     if (!st.isDirectory()) throw new Error(`--fs-root ${root}: not a directory`);
     this.root = real;
     this.quota = quota;
@@ -89,16 +89,16 @@ export class SandboxFs implements GuestFileSystem {
       let flags = (mode.read && mode.write ? C.O_RDWR : mode.write ? C.O_WRONLY : C.O_RDONLY) | NOFOLLOW | NONBLOCK;
       if (mode.append) flags |= C.O_APPEND;
       if (!found) flags |= C.O_CREAT | C.O_EXCL; // what is there when it opens is what it made
-      const fd = fs.openSync(place, flags, 0o644);
+      const fd = openSync(place, flags, 0o644);
       try {
-        const st = fs.fstatSync(fd);
+        const st = fstatSync(fd);
         if (!this.owns(st)) return closed(fd);
         if (!this.procFd) {
           // The name may have been a link when it was opened: it must be this file, now.
           const now = lstatOrNull(place);
           if (!now || now.ino !== st.ino || now.dev !== st.dev) return closed(fd);
         }
-        if (mode.truncate && mode.write) fs.ftruncateSync(fd, 0);
+        if (mode.truncate && mode.write) ftruncateSync(fd, 0);
       } catch {
         return closed(fd);
       }
@@ -110,7 +110,7 @@ export class SandboxFs implements GuestFileSystem {
     const h = handle as OpenFile;
     try {
       const buf = new Uint8Array(count);
-      const n = fs.readSync(h.fd, buf, 0, count, h.position);
+      const n = readSync(h.fd, buf, 0, count, h.position);
       h.position += n;
       return buf.subarray(0, n);
     } catch {
@@ -121,10 +121,10 @@ export class SandboxFs implements GuestFileSystem {
   write(handle: unknown, bytes: Uint8Array): number {
     const h = handle as OpenFile;
     try {
-      const size = fs.fstatSync(h.fd).size;
+      const size = fstatSync(h.fd).size;
       const at = h.append ? size : h.position;
       if (at + bytes.length - size > this.quota - this.grown) return -1; // the disk is "full"
-      const n = fs.writeSync(h.fd, bytes, 0, bytes.length, at);
+      const n = writeSync(h.fd, bytes, 0, bytes.length, at);
       this.grown += Math.max(0, at + n - size);
       h.position = at + n;
       return n;
@@ -136,7 +136,7 @@ export class SandboxFs implements GuestFileSystem {
   seek(handle: unknown, offset: number, whence: 'cur' | 'end' | 'set'): number {
     const h = handle as OpenFile;
     try {
-      const size = fs.fstatSync(h.fd).size;
+      const size = fstatSync(h.fd).size;
       const next = (whence === 'set' ? 0 : whence === 'cur' ? h.position : size) + offset;
       if (next < 0 || next > MAX_OFFSET || next - size > this.quota - this.grown) return -1;
       h.position = next;
@@ -148,7 +148,7 @@ export class SandboxFs implements GuestFileSystem {
 
   close(handle: unknown): void {
     try {
-      fs.closeSync((handle as OpenFile).fd);
+      closeSync((handle as OpenFile).fd);
     } catch {
       // already closed
     }
@@ -158,13 +158,13 @@ export class SandboxFs implements GuestFileSystem {
     return this.at(path, false, (place) => {
       const found = lstatOrNull(place);
       if (!found || !this.owns(found)) return false;
-      fs.unlinkSync(place); // never follows the name: only a name in a directory of the root goes
+      unlinkSync(place); // never follows the name: only a name in a directory of the root goes
       return true;
     });
   }
 
   /** A regular file of the root's own: one link, on the root's device. */
-  private owns(st: fs.Stats): boolean {
+  private owns(st: Stats): boolean {
     return st.isFile() && st.nlink === 1 && st.dev === this.dev;
   }
 
@@ -188,24 +188,24 @@ export class SandboxFs implements GuestFileSystem {
     }
     let dir: number;
     try {
-      dir = fs.openSync(this.root, C.O_RDONLY | DIRECTORY | NOFOLLOW | NONBLOCK);
+      dir = openSync(this.root, C.O_RDONLY | DIRECTORY | NOFOLLOW | NONBLOCK);
     } catch {
       return refused;
     }
     try {
-      const st = fs.fstatSync(dir);
+      const st = fstatSync(dir);
       if (st.ino !== this.ino || st.dev !== this.dev) return refused;
       for (const name of names.slice(0, -1)) {
-        const next = fs.openSync(`/proc/self/fd/${dir}/${name}`, C.O_RDONLY | DIRECTORY | NOFOLLOW | NONBLOCK);
-        fs.closeSync(dir);
+        const next = openSync(`/proc/self/fd/${dir}/${name}`, C.O_RDONLY | DIRECTORY | NOFOLLOW | NONBLOCK);
+        closeSync(dir);
         dir = next;
-        if (fs.fstatSync(dir).dev !== this.dev) return refused; // another mount
+        if (fstatSync(dir).dev !== this.dev) return refused; // another mount
       }
       return f(`/proc/self/fd/${dir}/${names[names.length - 1]}`);
     } catch {
       return refused;
     } finally {
-      fs.closeSync(dir);
+      closeSync(dir);
     }
   }
 
@@ -226,37 +226,37 @@ interface OpenFile {
 }
 
 function closed(fd: number): null {
-  fs.closeSync(fd);
+  closeSync(fd);
   return null;
 }
 
-function lstatOrNull(p: string): fs.Stats | null {
+function lstatOrNull(p: string): Stats | null {
   try {
-    return fs.lstatSync(p);
+    return lstatSync(p);
   } catch {
     return null;
   }
 }
 
-function statOrNull(p: string): fs.Stats | null {
+function statOrNull(p: string): Stats | null {
   try {
-    return fs.statSync(p);
+    return statSync(p);
   } catch {
     return null;
   }
 }
 
 /** Whether a directory descriptor works as a base here, as /proc/self/fd/N/NAME. */
-function hasProcFd(root: string, st: fs.Stats): boolean {
+function hasProcFd(root: string, st: Stats): boolean {
   if (!DIRECTORY || !NOFOLLOW) return false;
   let fd = -1;
   try {
-    fd = fs.openSync(root, C.O_RDONLY | DIRECTORY);
-    const via = fs.statSync(`/proc/self/fd/${fd}/.`);
+    fd = openSync(root, C.O_RDONLY | DIRECTORY);
+    const via = statSync(`/proc/self/fd/${fd}/.`);
     return via.ino === st.ino && via.dev === st.dev;
   } catch {
     return false;
   } finally {
-    if (fd >= 0) fs.closeSync(fd);
+    if (fd >= 0) closeSync(fd);
   }
 }

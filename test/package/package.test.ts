@@ -41,10 +41,11 @@ function run(command: string, args: string[], options: { cwd: string; input?: st
 }
 
 beforeAll(async () => {
-  // A package of its own, from this build: tsc and the browser bundles into a staging folder, packed as npm packs.
+  // A package of its own, from this build: tsc, the browser bundles and the bundled command into a staging folder, packed as npm packs.
   const stage = join(work, 'stage');
   execFileSync(bin('tsc'), ['-p', join(repo, 'tsconfig.build.json'), '--outDir', join(stage, 'dist')], { cwd: repo, stdio: 'pipe' });
   execFileSync(bin('tsx'), [join(repo, 'scripts/build-web.ts'), '--out', join(stage, 'dist')], { cwd: repo, stdio: 'pipe' });
+  execFileSync(bin('tsx'), [join(repo, 'scripts/build-cli.ts'), '--out', join(stage, 'dist/cli')], { cwd: repo, stdio: 'pipe' });
   for (const f of ['package.json', 'README.md', 'LICENSE']) copyFileSync(join(repo, f), join(stage, f));
   const packed = JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: stage, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))[0];
   tarball = join(work, packed.filename);
@@ -83,7 +84,8 @@ describe('the packed package', () => {
     // Every file the package names (exports, bin) is in it.
     const targets = (v: unknown): string[] => (typeof v === 'string' ? [v] : Object.values(v as object).flatMap(targets));
     for (const target of [...targets(pkg.exports), ...targets(pkg.bin)]) expect(paths, target).toContain(target.replace(/^\.\//, ''));
-    expect(packedSize).toBeLessThan(512 * 1024);
+    // 480 KiB or so, and the command bundled in one file with V8's code cache (scripts/build-cli.ts: some 300 KiB packed).
+    expect(packedSize).toBeLessThan(1024 * 1024);
   });
 
   it('has no source map reference left in what it ships', () => {
