@@ -183,14 +183,19 @@ describe('racing the sandbox: a path swapped while it is read', () => {
     symlinkSync(outside, join(root, 'park-link'));
     const f = flipper(root, 'flip', ['park-dir', 'park-link']);
     await f.started();
-    const r = await guest('race', { fsRoot: root, args: ['flip/f', '1000'] });
+    // Runs of 1,000 reads, again (five at most) while none got through: the flipping thread may not run for a while on a loaded machine.
+    let inside = 0;
+    for (let run = 0; run < 5 && inside === 0; run++) {
+      const r = await guest('race', { fsRoot: root, args: ['flip/f', '1000'] });
+      console.log(`guest race: ${r.stdout.trim()}`);
+      const [, seen, escaped, refused] = /^inside (\d+) outside (\d+) refused (\d+)\n$/.exec(r.stdout)!.map(Number);
+      expect(escaped).toBe(0);
+      expect(seen + refused).toBe(1000);
+      expect(r.exitCode).toBe(0);
+      inside = seen;
+    }
     await f.stop();
-    console.log(`guest race: ${r.stdout.trim()}`);
-    const [, inside, escaped, refused] = /^inside (\d+) outside (\d+) refused (\d+)\n$/.exec(r.stdout)!.map(Number);
-    expect(escaped).toBe(0);
-    expect(inside + refused).toBe(1000);
     expect(inside).toBeGreaterThan(0);
-    expect(r.exitCode).toBe(0);
   });
 });
 
