@@ -295,15 +295,17 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
   });
   let counted = false;
   let last: { run: boolean } | null = null;
+  // One message at a time, in order: each snapshot is loaded before the next message is looked at.
+  let queue = Promise.resolve();
   ws.on('message', (data: Buffer, binary: boolean) => {
-    void (async () => {
+    queue = queue.then(async () => {
       if (state === 'failed' || state === 'started' || state === 'committing') return refuse('nothing more was due');
       if (binary) {
         if (state !== 'receiving') return refuse('a snapshot came before "begin"');
         total += data.length;
         if (total > limit) return refuse(`the stream is more than this host takes (${limit} bytes)`, 'too-large');
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        if (last) return commit(bytes, last.run);
+        if (last) return void commit(bytes, last.run);
         try {
           await stream!.push(bytes);
         } catch (err) {
@@ -340,7 +342,7 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
       }
       if (msg.type !== 'last' || typeof msg.run !== 'boolean' || loaded === 0 || last) return refuse('expected "last" after the pre-copy');
       last = { run: msg.run };
-    })();
+    }).catch((err: Error) => refuse(err.message));
   });
 
   /** The last snapshot: loaded into the VM, all or nothing, and the VM runs here. */
