@@ -39,7 +39,7 @@ Commands:
   migrate ID --to URL [--to-token-file FILE]
                                moves a running VM to the host at URL (its token from the
                                file, or this host's); prints one JSON line: id,
-                               downtimeMs, totalMs, rounds, bytes
+                               downtimeMs, totalMs, rounds, bytes, stopCopyMs, targetMs
 
   -h, --help                   this text`;
 

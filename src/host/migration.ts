@@ -14,14 +14,15 @@
 //   source stops the VM (in the call that would take the next round, once
 //   the rounds stop halving), sends {"type":"last","run":true} and the last
 //   diff (the last dirty pages, the registers, the devices, the console)
-//   target restores the chain (all or nothing: it is validated as a snapshot
-//   is) and resumes it, in one call to its worker           -> {"type":"started","id":ID}
+//   target loads the last diff (all or nothing: it is validated as a
+//   snapshot is) and resumes the VM, in one call to its worker -> {"type":"started","id":ID,"loadMs":MS}
 //   source destroys its VM.
-// The target checks each pre-copy snapshot as it comes (CRC, structure,
-// kind, size) and refuses the stream at the first bad one
-// ({"type":"refused"}); the last one its worker checks with the rest as it
-// restores them; it keeps nothing of a stream that ends before the commit
-// (the last snapshot). Until "started"
+// The target's worker checks each pre-copy snapshot as it comes (CRC,
+// structure, kind, its place in the chain) and loads it at once into a
+// paused VM that no one sees or runs (the full one builds it), so that the
+// stop costs only the last diff; it refuses the stream at the first bad one
+// ({"type":"refused"}) and keeps nothing of a stream that is refused or
+// ends before the commit (the last snapshot): that VM goes. Until "started"
 // the VM is the source's: a target that dies, refuses, or a connection that
 // breaks, leaves it running on the source as it was (its own diff base
 // too). If the connection breaks after the commit, the source asks the
@@ -30,7 +31,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
-import { decodeSnapshot, SnapshotError } from '../hypervisor/snapshot.js';
+import type { SnapshotError } from '../hypervisor/snapshot.js';
 import { HostClient, HostApiError } from './client.js';
 import { HttpError } from './http.js';
 import type { HostVm, HostVms } from './vms.js';
@@ -53,6 +54,10 @@ export interface MigrationResult {
   rounds: number;
   /** Snapshot bytes sent, all rounds and the stop-and-copy. */
   bytes: number;
+  /** Of the downtime, this host's part: from the stop to the last diff sent (0 for a VM that was not running). */
+  stopCopyMs: number;
+  /** Of the downtime, the target's part, on its clock: from the last diff received to its worker's word that the VM runs (NaN when it did not say); the rest is the network, both ways. */
+  targetMs: number;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -171,12 +176,13 @@ export async function migrateOut(vms: HostVms, rec: HostVm, target: { url: strin
       }
       link.send({ type: 'last', run: stoppedHere });
       send(round.bytes);
+      const stopCopyMs = stoppedAt !== undefined ? now() - stoppedAt : 0;
       committed = true;
       const started = await link.expect(['started']);
       const id = String(started.id);
       const downtimeMs = stoppedAt !== undefined ? now() - stoppedAt : 0;
       await finish(vms, rec, target, id);
-      return { id, downtimeMs, totalMs: now() - t0, rounds, bytes };
+      return { id, downtimeMs, totalMs: now() - t0, rounds, bytes, stopCopyMs, targetMs: typeof started.loadMs === 'number' ? started.loadMs : NaN };
     } catch (err) {
       // After the commit the target may have started it: ask before resuming here.
       if (committed && !(err instanceof RefusedError)) {
@@ -184,7 +190,7 @@ export async function migrateOut(vms: HostVms, rec: HostVm, target: { url: strin
         const id = await startedThere(client, session);
         if (id) {
           await finish(vms, rec, target, id);
-          return { id, downtimeMs: NaN, totalMs: now() - t0, rounds, bytes };
+          return { id, downtimeMs: NaN, totalMs: now() - t0, rounds, bytes, stopCopyMs: NaN, targetMs: NaN };
         }
       }
       throw err;
@@ -259,15 +265,16 @@ export class IncomingSessions {
 export const MAX_INCOMING = 4;
 
 /**
- * Takes a VM pushed by another host over `ws` (already authorized). Nothing
- * of it exists here until the whole chain is restored; it is refused, and
+ * Takes a VM pushed by another host over `ws` (already authorized). It is
+ * no VM of this host's until the last snapshot is loaded; it is refused, and
  * nothing kept, at the first snapshot that does not check out, past
  * `limit` bytes in all, or when the stream ends before its commit.
  */
 export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingSessions, limit: number) {
   let session: string | null = null;
-  let release: (() => void) | null = null;
-  let chunks: Uint8Array[] = [];
+  // The VM, loaded (paused, seen by no one) from each snapshot as it comes.
+  let stream: ReturnType<HostVms['restoreStream']> | null = null;
+  let loaded = 0;
   let total = 0;
   let state: SessionState | 'new' = 'new';
   const refuse = (error: string, code?: string) => {
@@ -278,9 +285,8 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
   const end = (error: string) => {
     if (session && (state === 'receiving' || state === 'new')) sessions.set(session, 'failed', { error });
     if (state !== 'started') state = 'failed';
-    chunks = [];
-    release?.();
-    release = null;
+    void stream?.abort();
+    stream = null;
   };
   ws.on('close', () => {
     if (state === 'new' || state === 'receiving') end('the stream ended before its commit');
@@ -289,23 +295,25 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
   });
   let counted = false;
   let last: { run: boolean } | null = null;
+  // One message at a time, in order: each snapshot is loaded before the next message is looked at.
+  let queue = Promise.resolve();
   ws.on('message', (data: Buffer, binary: boolean) => {
-    void (async () => {
+    queue = queue.then(async () => {
       if (state === 'failed' || state === 'started' || state === 'committing') return refuse('nothing more was due');
       if (binary) {
         if (state !== 'receiving') return refuse('a snapshot came before "begin"');
         total += data.length;
         if (total > limit) return refuse(`the stream is more than this host takes (${limit} bytes)`, 'too-large');
         const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-        if (last) return commit(bytes, last.run);
+        if (last) return void commit(bytes, last.run);
         try {
-          const d = decodeSnapshot(bytes);
-          if ((d.kind === 'full') !== (chunks.length === 0)) throw new SnapshotError('bad-diff-chain', chunks.length ? 'a full snapshot where a diff was due' : 'the first snapshot must be a full one');
+          await stream!.push(bytes);
         } catch (err) {
-          return refuse((err as Error).message, (err as SnapshotError).code);
+          if (state === 'receiving') refuse((err as Error).message, (err as SnapshotError).code);
+          return;
         }
-        chunks.push(bytes);
-        ws.send(JSON.stringify({ type: 'ack' }));
+        loaded++;
+        if (state === 'receiving') ws.send(JSON.stringify({ type: 'ack' }));
         return;
       }
       let msg: Record<string, unknown>;
@@ -321,7 +329,7 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
         session = msg.session;
         if (sessions.active >= MAX_INCOMING) return refuse(`this host takes ${MAX_INCOMING} migrations at once`, 'busy');
         try {
-          release = vms.reserve();
+          stream = vms.restoreStream(vms.reserve());
         } catch (err) {
           return refuse((err as Error).message, 'full');
         }
@@ -332,24 +340,24 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
         ws.send(JSON.stringify({ type: 'ready' }));
         return;
       }
-      if (msg.type !== 'last' || typeof msg.run !== 'boolean' || chunks.length === 0 || last) return refuse('expected "last" after the pre-copy');
+      if (msg.type !== 'last' || typeof msg.run !== 'boolean' || loaded === 0 || last) return refuse('expected "last" after the pre-copy');
       last = { run: msg.run };
-    })();
+    }).catch((err: Error) => refuse(err.message));
   });
 
-  /** The last snapshot: the chain is restored, all or nothing, and the VM runs here. */
+  /** The last snapshot: loaded into the VM, all or nothing, and the VM runs here. */
   const commit = async (final: Uint8Array, run: boolean) => {
     state = 'committing';
     sessions.set(session!, 'committing');
     let rec: HostVm;
+    const lastAt = now();
     try {
-      rec = await vms.restore([...chunks, final], { reservation: release!, resume: run });
+      rec = await stream!.end(final, { resume: run });
     } catch (err) {
       state = 'receiving'; // so that end() records the failure
       return refuse((err as Error).message, (err as SnapshotError).code);
     } finally {
-      release = null;
-      chunks = [];
+      stream = null;
     }
     // The source gave up meanwhile: it keeps the VM; this copy goes.
     if (ws.readyState !== 1) {
@@ -360,6 +368,6 @@ export function acceptMigration(ws: WebSocket, vms: HostVms, sessions: IncomingS
     }
     state = 'started';
     sessions.set(session!, 'started', { id: rec.vm.id });
-    ws.send(JSON.stringify({ type: 'started', id: rec.vm.id, state: rec.vm.state }));
+    ws.send(JSON.stringify({ type: 'started', id: rec.vm.id, state: rec.vm.state, loadMs: now() - lastAt }));
   };
 }

@@ -85,6 +85,22 @@ export class HostVms {
     }
   }
 
+  /** The same a snapshot at a time as they come (see Hypervisor.restoreStream), in a place reserved before: end() adds the VM here. */
+  restoreStream(reservation: () => void) {
+    const stream = this.hv.restoreStream();
+    return {
+      push: (bytes: Uint8Array) => stream.push(bytes),
+      end: async (bytes: Uint8Array, options: { resume?: boolean }): Promise<HostVm> => {
+        try {
+          return this.add(await stream.end(bytes, options));
+        } finally {
+          reservation();
+        }
+      },
+      abort: () => (reservation(), stream.abort()),
+    };
+  }
+
   private add(vm: Vm): HostVm {
     const rec: HostVm = { vm, console: new ConsoleHub(vm), migrating: false, hold: null, inputChain: Promise.resolve() };
     this.records.set(vm.id, rec);

@@ -428,6 +428,53 @@ export class Hypervisor {
     return vm;
   }
 
+  /**
+   * The same a snapshot at a time, as they come (a migration's target):
+   * push() the full snapshot, then each diff after it; each is checked and
+   * loaded at once into a paused VM that nothing runs; end() loads the last
+   * one and, with `resume`, runs the VM in that same call, so that only the
+   * last diff is left to do then. A snapshot that does not check out
+   * rejects (a SnapshotError) and leaves nothing, as does abort().
+   */
+  restoreStream(): RestoreStream {
+    if (this.closed) throw new Error('the hypervisor is closed');
+    const vm = new Vm(this, this.newId(), -1, 'paused');
+    let placed = false;
+    let over = false;
+    const abort = async () => {
+      if (over) return;
+      over = true;
+      if (!placed) return;
+      await this.channel(vm.worker).call('destroy', [vm.id]).catch(() => {});
+      this.place(vm, null);
+    };
+    const load = async (bytes: Uint8Array, resume: boolean) => {
+      if (over) throw new Error('this restore is over');
+      try {
+        if (!(bytes instanceof Uint8Array)) throw new SnapshotError('bad-magic', 'a snapshot must be bytes (a Uint8Array)');
+        const copy = bytes.slice();
+        const first = !placed;
+        if (first) this.place(vm, this.leastLoaded());
+        placed = true;
+        const reply = await this.channel(vm.worker).call(first ? 'restore' : 'applyDiff', first ? [[copy], { id: vm.id, resume }] : [vm.id, copy, { resume }], [copy.buffer as ArrayBuffer]);
+        vm.setState(reply.state as VmState);
+      } catch (err) {
+        await abort();
+        throw err;
+      }
+    };
+    return {
+      push: (bytes) => load(bytes, false),
+      end: async (bytes, options = {}) => {
+        if (!placed) throw new SnapshotError('bad-diff-chain', 'the last snapshot must follow a full one');
+        await load(bytes, options.resume === true);
+        over = true;
+        return vm;
+      },
+      abort,
+    };
+  }
+
   /** A copy of a VM that is not running, with a new identity, on the same worker (paused). */
   cloneVm(vm: Vm): Promise<Vm> {
     return vm.exclusive(async () => {
@@ -725,4 +772,14 @@ export class Vm {
       }
     });
   }
+}
+
+/** A VM restored a snapshot at a time: see Hypervisor.restoreStream(). */
+export interface RestoreStream {
+  /** The full snapshot first, then each diff after it. */
+  push(bytes: Uint8Array): Promise<void>;
+  /** The last diff: the VM is this hypervisor's from now on (running, with `resume`, when it comes back paused). */
+  end(bytes: Uint8Array, options?: { resume?: boolean }): Promise<Vm>;
+  /** Drops what was loaded so far. */
+  abort(): Promise<void>;
 }

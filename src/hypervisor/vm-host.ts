@@ -619,7 +619,6 @@ export class VmHost {
       if (decoded[i].kind !== 'diff') throw new SnapshotError('bad-diff-chain', `snapshot ${i + 1} is a full snapshot where a diff was expected`);
       if (metas[i].parentId !== metas[i - 1].snapshotId) throw new SnapshotError('bad-diff-chain', `diff ${i} does not follow the snapshot before it`);
     }
-    const last = decoded[decoded.length - 1];
     const lastMeta = metas[metas.length - 1];
     let spec: VmSpec;
     try {
@@ -631,61 +630,73 @@ export class VmHost {
     const ram = decoded[0].section('RAM_');
     if (ram.length !== 0x10000) throw new SnapshotError('bad-section', `section RAM_ holds ${ram.length} bytes, not 65536`);
     const pages = decoded.slice(1).map((d) => checkPages(d.section('PAGE')));
-    const core = last.section('CORE');
-    checkCore(core);
-    const devices = parseDevices(last.section('DEVS'));
-    const cons = new StateReader(last.section('CONS'), 'CONS section');
-    let consoleState: Uint8Array, powerCode: number;
-    try {
-      consoleState = cons.blob();
-      powerCode = cons.u16();
-      cons.end();
-      new MachineConsole().load(consoleState);
-    } catch (err) {
-      throw new SnapshotError('bad-section', `section CONS: ${(err as Error).message}`);
-    }
-    if (powerCode !== 0xffff && powerCode > 0xff) throw new SnapshotError('bad-section', `section CONS: exit code ${powerCode} out of range`);
+    const end = parseEndState(decoded[decoded.length - 1]);
 
     const id = options.keepId ? lastMeta.id : options.id ?? `${this.options.idPrefix ?? 'vm'}${this.nextId++}`;
     if (this.vms.has(id)) throw new Error(`a VM ${id} exists already`);
     const place = await this.allocate();
     try {
       const built = await buildVm(spec, place.core, place.slot);
-      const machine = built.machine;
-      if (machine.devices.length !== devices.length || machine.devices.some((d, i) => d.name !== devices[i].name)) {
-        throw new SnapshotError('bad-section', `section DEVS lists ${devices.map((d) => d.name).join(', ') || 'no devices'}; the VM has ${machine.devices.map((d) => d.name).join(', ') || 'none'}`);
-      }
-      machine.devices.forEach((d, i) => {
-        try {
-          if (d.load) d.load(devices[i].state);
-          else if (devices[i].state.length) throw new Error('unexpected state');
-        } catch (err) {
-          throw new SnapshotError('bad-section', `section DEVS, device ${d.name}: ${(err as Error).message}`);
-        }
+      loadEndState(built, end, (memory) => {
+        memory.set(ram);
+        for (const list of pages) for (const [page, bytes] of list) memory.set(bytes, page << 8);
       });
-      checkCoreFits(core, machine);
-      machine.cpu.ram.set(ram);
-      for (const list of pages) for (const [page, bytes] of list) machine.cpu.ram.set(bytes, page << 8);
-      machine.cpu.slot.set(core, STATE);
-      built.console.load(consoleState);
-      if (powerCode !== 0xffff) machine.powerOff(powerCode);
       const vm = this.record(id, built.spec, built, place, lastMeta.schedule);
-      vm.state = lastMeta.state === 'halted' ? 'halted' : lastMeta.state === 'created' ? 'created' : 'paused';
-      vm.reason = lastMeta.reason ?? undefined;
-      vm.exits = { ...lastMeta.exits };
-      vm.waitingInput = lastMeta.waitingInput;
-      vm.lastSnapshotId = lastMeta.snapshotId;
-      machine.cpu.dirtyPages.fill(0);
       this.vms.set(id, vm);
-      // Its handle hears what it is: its state, why it stopped, its exit code.
-      if (options.resume && vm.state === 'paused') this.setState(vm, 'running');
-      else this.options.onEvent?.({ type: 'state', vm: id, state: vm.state, reason: vm.reason, exitCode: machine.exitCode });
+      this.takeMeta(vm, lastMeta, options.resume === true);
       return id;
     } catch (err) {
-      this.release(place.core, place.slot);
+      if (!this.vms.has(id)) this.release(place.core, place.slot);
       if (err instanceof SnapshotError) throw err;
       throw new SnapshotError('bad-section', (err as Error).message);
     }
+  }
+
+  /**
+   * Brings a VM restored (paused) from a pre-copy's snapshots up to the next
+   * of them, a diff: a migration's target takes them as they come, so that
+   * at the stop only the last diff is left to load (`resume`: and the VM
+   * runs at once). For a VM nothing has run since its restore. All or
+   * nothing: a diff that does not check out (CRC, structure, its place in
+   * the chain) leaves the VM as it was; one whose state the VM's devices
+   * refuse while it loads destroys the VM (it would be half one, half the
+   * other) and says so.
+   */
+  applyDiff(id: string, bytes: Uint8Array, options: { resume?: boolean } = {}): string {
+    const vm = this.vm(id);
+    this.require(vm, 'take a diff into', ['created', 'paused', 'halted']);
+    if (vm.precopy) throw new Error(`VM ${id} is being copied to another host`);
+    const d = decodeSnapshot(bytes);
+    const meta = parseMeta(d);
+    if (d.kind !== 'diff') throw new SnapshotError('bad-diff-chain', 'a full snapshot where a diff was due');
+    if (meta.parentId !== vm.lastSnapshotId) throw new SnapshotError('bad-diff-chain', `the diff does not follow VM ${id}'s last snapshot`);
+    const pages = checkPages(d.section('PAGE'));
+    const end = parseEndState(d);
+    if (vm.built.machine.exitCode !== null && end.powerCode === 0xffff) throw new SnapshotError('bad-diff-chain', `VM ${id} is powered off and the diff has it on`);
+    try {
+      loadEndState(vm.built, end, (memory) => {
+        for (const [page, data] of pages) memory.set(data, page << 8);
+      });
+    } catch (err) {
+      this.destroy(id);
+      const why = err instanceof SnapshotError ? err.message.replace(/^snapshot rejected: /, '') : (err as Error).message;
+      throw new SnapshotError('bad-section', `${why} (VM ${id}, half loaded, is destroyed)`);
+    }
+    vm.schedule = { ...meta.schedule, weight: meta.schedule.weight ?? 1 };
+    this.takeMeta(vm, meta, options.resume === true);
+    return id;
+  }
+
+  /** A restored VM takes its snapshot's run state, and its handle hears what it is: its state, why it stopped, its exit code. */
+  private takeMeta(vm: Vm, meta: Meta, resume: boolean) {
+    vm.state = meta.state === 'halted' ? 'halted' : meta.state === 'created' ? 'created' : 'paused';
+    vm.reason = meta.reason ?? undefined;
+    vm.exits = { ...meta.exits };
+    vm.waitingInput = meta.waitingInput;
+    vm.lastSnapshotId = meta.snapshotId;
+    vm.built.machine.cpu.dirtyPages.fill(0);
+    if (resume && vm.state === 'paused') this.setState(vm, 'running');
+    else this.options.onEvent?.({ type: 'state', vm: vm.id, state: vm.state, reason: vm.reason, exitCode: vm.built.machine.exitCode });
   }
 
   private specCache: { text: string; spec: VmSpec } | null = null;
@@ -804,6 +815,54 @@ function checkPages(data: Uint8Array): Array<[number, Uint8Array]> {
     pages.push([page, data.subarray(3 + i * 257, 3 + i * 257 + 256)]);
   }
   return pages;
+}
+
+/** The state a snapshot ends in (CORE, DEVS, CONS), checked before anything is built or loaded. */
+interface EndState {
+  core: Uint8Array;
+  devices: Array<{ name: string; state: Uint8Array }>;
+  consoleState: Uint8Array;
+  powerCode: number;
+}
+
+function parseEndState(d: DecodedSnapshot): EndState {
+  const core = d.section('CORE');
+  checkCore(core);
+  const devices = parseDevices(d.section('DEVS'));
+  const cons = new StateReader(d.section('CONS'), 'CONS section');
+  let consoleState: Uint8Array, powerCode: number;
+  try {
+    consoleState = cons.blob();
+    powerCode = cons.u16();
+    cons.end();
+    new MachineConsole().load(consoleState);
+  } catch (err) {
+    throw new SnapshotError('bad-section', `section CONS: ${(err as Error).message}`);
+  }
+  if (powerCode !== 0xffff && powerCode > 0xff) throw new SnapshotError('bad-section', `section CONS: exit code ${powerCode} out of range`);
+  return { core, devices, consoleState, powerCode };
+}
+
+/** Loads an end state into a built VM: its devices, its memory (`memory` writes it), registers, console and power. */
+function loadEndState(built: BuiltVm, s: EndState, memory: (ram: Uint8Array) => void) {
+  const machine = built.machine;
+  const { devices } = s;
+  if (machine.devices.length !== devices.length || machine.devices.some((d, i) => d.name !== devices[i].name)) {
+    throw new SnapshotError('bad-section', `section DEVS lists ${devices.map((d) => d.name).join(', ') || 'no devices'}; the VM has ${machine.devices.map((d) => d.name).join(', ') || 'none'}`);
+  }
+  checkCoreFits(s.core, machine);
+  machine.devices.forEach((d, i) => {
+    try {
+      if (d.load) d.load(devices[i].state);
+      else if (devices[i].state.length) throw new Error('unexpected state');
+    } catch (err) {
+      throw new SnapshotError('bad-section', `section DEVS, device ${d.name}: ${(err as Error).message}`);
+    }
+  });
+  memory(machine.cpu.ram);
+  machine.cpu.slot.set(s.core, STATE);
+  built.console.load(s.consoleState);
+  if (s.powerCode !== 0xffff) machine.powerOff(s.powerCode);
 }
 
 function parseDevices(data: Uint8Array): Array<{ name: string; state: Uint8Array }> {

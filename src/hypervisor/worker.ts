@@ -42,7 +42,7 @@ export type HostMessage = CallMessage | { ack: number };
 type Post = (message: WorkerMessage, transfer?: ArrayBuffer[]) => void;
 
 const OPS = [
-  'create', 'start', 'pause', 'resume', 'reset', 'shutdown', 'destroy', 'snapshot', 'diffSnapshot', 'restore', 'clone',
+  'create', 'start', 'pause', 'resume', 'reset', 'shutdown', 'destroy', 'snapshot', 'diffSnapshot', 'restore', 'applyDiff', 'clone',
   'input', 'closeInput', 'setSchedule', 'metrics', 'runUntil', 'state', 'ids', 'peek', 'precopy', 'endPrecopy',
 ] as const;
 

@@ -154,7 +154,7 @@ describe('live migration', () => {
     const moved = await run(a, 'migrate', id, '--to', b.url, '--to-token-file', b.tokenFile);
     expect(moved.code).toBe(0);
     const line = JSON.parse(moved.out);
-    expect(Object.keys(line)).toEqual(['id', 'downtimeMs', 'totalMs', 'rounds', 'bytes']);
+    expect(Object.keys(line)).toEqual(['id', 'downtimeMs', 'totalMs', 'rounds', 'bytes', 'stopCopyMs', 'targetMs']);
     const echo = consoleLog();
     const ws = await echo.attach(b, line.id);
     ws.send('moved ');
