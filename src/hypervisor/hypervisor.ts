@@ -379,8 +379,14 @@ export class Hypervisor {
     this.counts[worker]++;
   }
 
-  /** A new VM. An id of the caller's own must be free; a worker of the caller's own must exist. */
-  async createVm(spec: VmSpec, options: { worker?: number; schedule?: Schedule; id?: string } = {}): Promise<Vm> {
+  /**
+   * A new VM. An id of the caller's own must be free; a worker of the caller's
+   * own must exist. `jit: true` runs its hot code compiled, `false` only the
+   * interpreter; without it, the worker's default (HYPER6502_JIT: off unless
+   * on). A setting given is kept in its snapshots: restored, cloned or migrated,
+   * it keeps it; one without takes the default where it lands.
+   */
+  async createVm(spec: VmSpec, options: { worker?: number; schedule?: Schedule; id?: string; jit?: boolean } = {}): Promise<Vm> {
     if (this.closed) throw new Error('the hypervisor is closed');
     if (options.id !== undefined && (typeof options.id !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(options.id))) throw new RangeError(`a VM id is 1 to 64 letters, digits, _ . : -, got ${JSON.stringify(options.id)}`);
     const worker = options.worker ?? this.leastLoaded();
@@ -390,7 +396,7 @@ export class Hypervisor {
     const vm = new Vm(this, id, -1, 'created');
     this.place(vm, worker);
     try {
-      await channel.call('create', [spec, { id, schedule: options.schedule }]);
+      await channel.call('create', [spec, { id, schedule: options.schedule, jit: options.jit }]);
     } catch (err) {
       this.place(vm, null);
       throw err;
@@ -406,9 +412,10 @@ export class Hypervisor {
   /**
    * The same from a list (a full snapshot, then its diffs); with `resume`, a
    * VM that comes back paused runs at once, in the same call to its worker
-   * (the end of a live migration, where every call is downtime).
+   * (the end of a live migration, where every call is downtime); with `jit`,
+   * that JIT setting instead of the one the snapshot carries (see createVm).
    */
-  async restoreChain(snapshots: Uint8Array[], options: { resume?: boolean } = {}): Promise<Vm> {
+  async restoreChain(snapshots: Uint8Array[], options: { resume?: boolean; jit?: boolean } = {}): Promise<Vm> {
     if (this.closed) throw new Error('the hypervisor is closed');
     const worker = this.leastLoaded();
     const vm = new Vm(this, this.newId(), -1, 'paused');
@@ -419,7 +426,7 @@ export class Hypervisor {
         if (!(s instanceof Uint8Array)) throw new SnapshotError('bad-magic', 'a snapshot must be bytes (a Uint8Array)');
         return s.slice();
       });
-      const reply = await this.channel(worker).call('restore', [copies, { id: vm.id, resume: options.resume === true }], copies.map((c) => c.buffer as ArrayBuffer));
+      const reply = await this.channel(worker).call('restore', [copies, { id: vm.id, resume: options.resume === true, jit: options.jit }], copies.map((c) => c.buffer as ArrayBuffer));
       vm.setState(reply.state as VmState);
     } catch (err) {
       this.place(vm, null);

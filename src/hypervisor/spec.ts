@@ -57,10 +57,10 @@ function shareImages(m: MachineSpec): MachineSpec {
   };
 }
 
-/** Builds the machine a spec describes, in `slot` of `core` (a slot that is all zero). */
-export async function buildVm(spec: VmSpec, core: CoreMemory, slot: number): Promise<BuiltVm> {
+/** Builds the machine a spec describes, in `slot` of `core` (a slot that is all zero); `jit` as for Machine.create. */
+export async function buildVm(spec: VmSpec, core: CoreMemory, slot: number, jit?: boolean): Promise<BuiltVm> {
   const closed = closeSpec(spec);
-  const machine = await Machine.create(closed, { where: { core, slot, zeroed: true } });
+  const machine = await Machine.create(closed, { where: { core, slot, zeroed: true }, jit });
   return { machine, console: machine.console, spec: closed };
 }
 

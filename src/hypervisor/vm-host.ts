@@ -19,7 +19,7 @@
 // at a clock rate (real time). Every VM gets its cycles in whole quanta, so
 // shares are exact in cycles; caps and pacing use the wall clock.
 
-import { CoreMemory } from '../core/cpu.js';
+import { CoreMemory, type Cpu } from '../core/cpu.js';
 import { loadCoreModule } from '../core/wasm.js';
 import {
   STATE, SNAPSHOT_BYTES, HALT_WAI, STATE_HALT, STATE_EXIT_REASON, EXIT_TRACE_FULL, IO_READS_MAX, IO_WRITES_MAX, STATE_IO_READ_LEN, STATE_IO_WRITE_LEN,
@@ -70,6 +70,8 @@ export interface VmMetrics {
   outputDropped: number;
   /** Running, but parked until input comes (it waits for it, idle, costing nothing). */
   waiting: boolean;
+  /** What the JIT did for it (see Cpu.jitMetrics), or null when it runs the interpreter only. */
+  jit: { pagesCompiled: number; blocks: number; invalidations: number; compiledCycles: number; interpretedCycles: number } | null;
 }
 
 export type VmEvent =
@@ -106,6 +108,8 @@ interface Vm {
   reason?: string;
   error?: string;
   schedule: Required<Pick<Schedule, 'weight'>> & Schedule;
+  /** Its JIT setting as given (true or false), or undefined: this thread's default (HYPER6502_JIT). */
+  jit?: boolean;
   exits: Record<string, number>;
   runMs: number;
   /** Wall time and cycles when pacing (re)started. */
@@ -189,24 +193,31 @@ export class VmHost {
   }
 
   // ---- Life cycle -------------------------------------------------------------------
-  async create(spec: VmSpec, options: { id?: string; schedule?: Schedule } = {}): Promise<string> {
+  /**
+   * A new VM. `jit`: its hot code runs compiled (true) or not (false); without
+   * it, as this thread's HYPER6502_JIT says (off unless it is on). A setting
+   * given travels in its snapshots: a VM restored or migrated keeps it, one
+   * without takes the default of the thread it is restored on.
+   */
+  async create(spec: VmSpec, options: { id?: string; schedule?: Schedule; jit?: boolean } = {}): Promise<string> {
     const id = options.id ?? `${this.options.idPrefix ?? 'vm'}${this.nextId++}`;
     if (this.vms.has(id)) throw new Error(`a VM ${id} exists already`);
+    const jit = checkJit(options.jit);
     const place = await this.allocate();
     let built: BuiltVm;
     try {
-      built = await buildVm(spec, place.core, place.slot);
+      built = await buildVm(spec, place.core, place.slot, jit);
     } catch (err) {
       this.release(place.core, place.slot);
       throw err;
     }
-    this.vms.set(id, this.record(id, built.spec, built, place, options.schedule));
+    this.vms.set(id, this.record(id, built.spec, built, place, options.schedule, jit));
     return id;
   }
 
-  private record(id: string, spec: VmSpec, built: BuiltVm, place: { core: CoreMemory; slot: number }, schedule: Schedule = {}): Vm {
+  private record(id: string, spec: VmSpec, built: BuiltVm, place: { core: CoreMemory; slot: number }, schedule: Schedule = {}, jit?: boolean): Vm {
     return {
-      id, spec, built, core: place.core, slot: place.slot, state: 'created',
+      id, spec, built, core: place.core, slot: place.slot, state: 'created', jit,
       schedule: { ...checkSchedule(schedule), weight: schedule.weight ?? 1 },
       exits: {}, runMs: 0, paceFrom: null, waitingInput: false, lastSnapshotId: null, snapshotBytes: 0,
       outputAllowance: OUTPUT_RATE, outputAt: performance.now(),
@@ -499,6 +510,7 @@ export class VmHost {
       id, state: vm.state, cycles: cpu.cycles, instructions: cpu.instructions, exits: { ...vm.exits }, dirtyPages: dirty,
       snapshotBytes: vm.snapshotBytes, mhz: vm.runMs > 0 ? cpu.cycles / vm.runMs / 1000 : 0, outputDropped: vm.built.console.dropped,
       waiting: vm.state === 'running' && vm.waitingInput,
+      jit: jitFigures(cpu.jitMetrics),
     };
   }
 
@@ -571,7 +583,7 @@ export class VmHost {
     const snapshotId = randomId();
     const meta = {
       id: vm.id, snapshotId, parentId: kind === 'diff' ? vm.lastSnapshotId : null, state: vm.state === 'running' ? 'paused' : vm.state, reason: vm.reason ?? null,
-      schedule: vm.schedule, exits: vm.exits, waitingInput: vm.waitingInput,
+      schedule: vm.schedule, exits: vm.exits, waitingInput: vm.waitingInput, ...(vm.jit === undefined ? {} : { jit: vm.jit }),
     };
     vm.specBytes ??= utf8(specToJson(vm.spec));
     // Views, not copies: encodeSnapshot copies each section once into the file.
@@ -609,8 +621,11 @@ export class VmHost {
    * A new VM from a full snapshot and the diffs taken after it, in order. All
    * or nothing: any problem is a SnapshotError and no VM is created. With
    * `resume`, a VM that comes back paused runs at once (a migration's end).
+   * Its JIT setting: `jit` if given, else the one its snapshot carries, else
+   * this thread's default (see create).
    */
-  async restore(snapshots: Uint8Array[], options: { id?: string; keepId?: boolean; resume?: boolean } = {}): Promise<string> {
+  async restore(snapshots: Uint8Array[], options: { id?: string; keepId?: boolean; resume?: boolean; jit?: boolean } = {}): Promise<string> {
+    const jitOption = checkJit(options.jit);
     if (snapshots.length === 0) throw new SnapshotError('empty', 'no snapshot given');
     const decoded = snapshots.map((b) => decodeSnapshot(b));
     const metas = decoded.map((d) => parseMeta(d));
@@ -634,14 +649,15 @@ export class VmHost {
 
     const id = options.keepId ? lastMeta.id : options.id ?? `${this.options.idPrefix ?? 'vm'}${this.nextId++}`;
     if (this.vms.has(id)) throw new Error(`a VM ${id} exists already`);
+    const jit = jitOption ?? lastMeta.jit;
     const place = await this.allocate();
     try {
-      const built = await buildVm(spec, place.core, place.slot);
+      const built = await buildVm(spec, place.core, place.slot, jit);
       loadEndState(built, end, (memory) => {
         memory.set(ram);
         for (const list of pages) for (const [page, bytes] of list) memory.set(bytes, page << 8);
       });
-      const vm = this.record(id, built.spec, built, place, lastMeta.schedule);
+      const vm = this.record(id, built.spec, built, place, lastMeta.schedule, jit);
       this.vms.set(id, vm);
       this.takeMeta(vm, lastMeta, options.resume === true);
       return id;
@@ -725,6 +741,16 @@ export class VmHost {
 
 // ---- Section parsing (before anything is built) -----------------------------------------
 
+/** A VM's JIT setting: true, false or none. */
+function checkJit(jit: unknown): boolean | undefined {
+  if (jit !== undefined && typeof jit !== 'boolean') throw new RangeError(`jit must be true or false, got ${JSON.stringify(jit)}`);
+  return jit;
+}
+
+function jitFigures(m: Cpu['jitMetrics']): VmMetrics['jit'] {
+  return m && { pagesCompiled: m.pagesCompiled, blocks: m.blocks, invalidations: m.invalidations, compiledCycles: m.compiledCycles, interpretedCycles: m.interpretedCycles };
+}
+
 interface Meta {
   id: string;
   snapshotId: string;
@@ -734,6 +760,8 @@ interface Meta {
   schedule: Schedule & { weight: number };
   exits: Record<string, number>;
   waitingInput: boolean;
+  /** The VM's JIT setting, when it was given one (snapshots before it was kept have none). */
+  jit?: boolean;
 }
 
 function parseMeta(d: DecodedSnapshot): Meta {
@@ -750,7 +778,8 @@ function parseMeta(d: DecodedSnapshot): Meta {
     ['created', 'paused', 'halted'].includes(m.state) && (m.reason === null || (typeof m.reason === 'string' && m.reason.length <= 32)) &&
     m.schedule && typeof m.schedule === 'object' && typeof m.schedule.weight === 'number' &&
     m.exits && typeof m.exits === 'object' && Object.keys(m.exits).length <= 32 &&
-    Object.entries(m.exits).every(([k, v]) => k.length <= 32 && Number.isSafeInteger(v) && (v as number) >= 0) && typeof m.waitingInput === 'boolean';
+    Object.entries(m.exits).every(([k, v]) => k.length <= 32 && Number.isSafeInteger(v) && (v as number) >= 0) && typeof m.waitingInput === 'boolean' &&
+    (m.jit === undefined || typeof m.jit === 'boolean');
   if (!ok) throw new SnapshotError('bad-section', 'section META is missing fields or has bad values');
   try {
     checkSchedule(m.schedule);

@@ -19,7 +19,7 @@
 // returns 'idle' instead of burning the host's time, and the next `run`,
 // once input has come, goes on exactly where the spin would have been.
 
-import { CoreMemory, Cpu, ExitReason, PageAttr, hex } from '../core/cpu.js';
+import { CoreMemory, Cpu, ExitReason, PageAttr, hex, type JitOption } from '../core/cpu.js';
 import { loadCoreModule } from '../core/wasm.js';
 import type { CpuModel } from '../isa/opcodes.js';
 import type { Device, DeviceContext } from '../devices/device.js';
@@ -205,17 +205,20 @@ export class Machine {
    * Builds the machine a description or VM spec describes (plain data: a
    * machine by name or in full, and what to run on it), in a slot of its own
    * core memory or in `where`. Throws a DescriptionError naming the field
-   * that is wrong; nothing is built then.
+   * that is wrong; nothing is built then. `jit` says whether the machine's
+   * hot code runs compiled (src/jit): true, false, or by default as
+   * HYPER6502_JIT says (off unless it is on).
    */
-  static async create(spec: VmSpec | MachineSpec, options: { where?: { core: CoreMemory; slot: number; zeroed?: boolean }; services?: HostServices } = {}): Promise<Machine> {
+  static async create(spec: VmSpec | MachineSpec, options: { where?: { core: CoreMemory; slot: number; zeroed?: boolean }; services?: HostServices; jit?: JitOption } = {}): Promise<Machine> {
     const closed = resolveSpec(isVmSpec(spec) ? spec : { machine: spec as MachineSpec });
-    return Machine.fromParts(buildParts(closed, options.services), options.where);
+    return Machine.fromParts(buildParts(closed, options.services), options.where, { jit: options.jit });
   }
 
-  /** Builds a machine from code-level parts (devices of the caller's own), in a slot of its own core memory or in `where`. */
-  static async fromParts(parts: MachineParts, where?: { core: CoreMemory; slot: number; zeroed?: boolean }): Promise<Machine> {
-    if (!where) return new Machine(CoreMemory.instantiate(await loadCoreModule(), 1).cpu(0, parts.cpu ?? '6502', { zeroed: true }), parts);
-    return new Machine(where.core.cpu(where.slot, parts.cpu ?? '6502', { zeroed: where.zeroed }), parts);
+  /** Builds a machine from code-level parts (devices of the caller's own), in a slot of its own core memory or in `where`; `jit` as for create. */
+  static async fromParts(parts: MachineParts, where?: { core: CoreMemory; slot: number; zeroed?: boolean }, options: { jit?: JitOption } = {}): Promise<Machine> {
+    const { jit } = options;
+    if (!where) return new Machine(CoreMemory.instantiate(await loadCoreModule(), 1).cpu(0, parts.cpu ?? '6502', { zeroed: true, jit }), parts);
+    return new Machine(where.core.cpu(where.slot, parts.cpu ?? '6502', { zeroed: where.zeroed, jit }), parts);
   }
 
   /** The closed description the machine was built from (undefined for one built from code-level parts). */

@@ -82,9 +82,11 @@ export interface MountOptions extends VmSpec {
   onDebugStop?: (stop: Stop) => void;
   /** The Wasm core: its URL, its bytes or the module (default: hyper6502.wasm next to the bundle). */
   wasm?: CoreSource;
+  /** Run the guest's hot code compiled to WebAssembly (src/jit): true, or false (the default); a restored snapshot runs so too. */
+  jit?: boolean;
 }
 
-const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop', 'wasm', 'debugSession', 'onDebugStop'];
+const UI_OPTIONS = ['spec', 'speed', 'terminal', 'autostart', 'onUpdate', 'onStop', 'wasm', 'debugSession', 'onDebugStop', 'jit'];
 
 function specOf(options: MountOptions): VmSpec {
   if (options.spec) return options.spec;
@@ -203,7 +205,7 @@ export class EmbeddedMachine {
   }
 
   private async load(spec: VmSpec) {
-    this.replaceWith(await this.host.create(spec));
+    this.replaceWith(await this.host.create(spec, { jit: this.options.jit ?? false }));
   }
 
   /** Makes VM `id` the embedded machine, dropping the one before. */
@@ -534,7 +536,7 @@ export class EmbeddedMachine {
   async restore(bytes: Uint8Array) {
     const wasRunning = this.running;
     this.pause();
-    this.replaceWith(await this.host.restore([bytes])); // restore throws before anything changes
+    this.replaceWith(await this.host.restore([bytes], { jit: this.options.jit ?? false })); // restore throws before anything changes
     if (wasRunning) this.run();
   }
 

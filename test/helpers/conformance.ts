@@ -15,6 +15,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
+import type { Cpu } from '../../src/core/cpu.ts';
+import { opcodeTable, type CpuModel } from '../../src/isa/opcodes.ts';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../../..');
 const candidate = process.env.HYPER6502_CONFORMANCE ?? join(repoRoot, '..', 'shared', 'conformance');
@@ -66,6 +68,43 @@ export interface HarteTest {
 
 export function readHarte(relative: string): HarteTest[] {
   return JSON.parse(gunzipSync(readData(relative)).toString('utf8'));
+}
+
+/** The SingleStepTests subsets, and their opcode files: one per documented opcode (the WDC set has no WAI or STP). */
+export const HARTE_SETS = [
+  { model: '6502', folder: 'harte-6502', count: 151 },
+  { model: '65c02', folder: 'harte-wdc65c02', count: 210 },
+] as const;
+
+export function harteFiles(model: CpuModel): string[] {
+  return opcodeTable(model)
+    .filter((info) => !info.undocumented && info.mnemonic !== 'WAI' && info.mnemonic !== 'STP')
+    .map((info) => `${info.opcode.toString(16).padStart(2, '0')}.json.gz`);
+}
+
+/** Puts a vector's initial state into `cpu` (cycles from 0). */
+export function loadHarte(cpu: Cpu, t: HarteTest) {
+  const i = t.initial;
+  for (const [a, v] of i.ram) cpu.ram[a] = v;
+  cpu.pc = i.pc; cpu.s = i.s; cpu.a = i.a; cpu.x = i.x; cpu.y = i.y; cpu.p = i.p;
+  cpu.cycles = 0;
+}
+
+const hex2 = (n: number) => n.toString(16).padStart(2, '0');
+
+/** How `cpu`, after `cycles`, differs from a vector's final state (registers, memory, cycle count). */
+export function harteDiff(cpu: Cpu, t: HarteTest, cycles: number): string[] {
+  const f = t.final;
+  const out: string[] = [];
+  const regs: Array<[string, number, number]> = [
+    ['pc', cpu.pc, f.pc], ['s', cpu.s, f.s], ['a', cpu.a, f.a], ['x', cpu.x, f.x], ['y', cpu.y, f.y],
+    // B and bit 5 are not stored in the status register: compare the others.
+    ['p', cpu.p & 0xcf, f.p & 0xcf],
+  ];
+  for (const [name, got, want] of regs) if (got !== want) out.push(`${name}=${hex2(got)} want ${hex2(want)}`);
+  for (const [a, v] of f.ram) if (cpu.ram[a] !== v) out.push(`ram[${a.toString(16)}]=${hex2(cpu.ram[a])} want ${hex2(v)}`);
+  if (cycles !== t.cycles.length) out.push(`cycles=${cycles} want ${t.cycles.length}`);
+  return out;
 }
 
 /** "$0400" or 1024 -> 1024. */
