@@ -324,6 +324,9 @@ describe.runIf(hasCa65)('ca65 + ld65 and hyper6502 build the same', () => {
   });
 });
 
-describe.skipIf(hasCa65)('ca65 + ld65 and hyper6502 build the same', () => {
-  it.skip(ca65SkipReason, () => {});
-});
+// Without ca65 the comparisons above are not registered: one skipped test says so.
+if (!hasCa65) {
+  describe('ca65 + ld65 and hyper6502 build the same', () => {
+    it.skip(ca65SkipReason, () => {});
+  });
+}

@@ -17,7 +17,7 @@ describe('the cc65 corpus', () => {
     expect(cc65Sources, cc65SkipReason).toBe(true);
     expect(hasCa65, ca65SkipReason).toBe(true);
   });
-  it.skipIf(ready)(cc65Sources ? ca65SkipReason : cc65SkipReason, () => {});
+  if (!ready) it.skip(cc65Sources ? ca65SkipReason : cc65SkipReason, () => {});
 });
 
 describe.runIf(ready)("cc65's test/asm cases", () => {
