@@ -337,7 +337,7 @@ export class Machine {
             break;
           case ExitReason.DeviceRead: {
             const address = cpu.exitAddress;
-            const watch = this.watchpoints.get(address);
+            const watch = this.watchpoints.size ? this.watchpoints.get(address) : undefined;
             const seen = this.watchReadReported;
             if (watch?.read && !(seen && seen.address === address && seen.cycles === cpu.cycles)) {
               this.watchReadReported = { address, cycles: cpu.cycles };
